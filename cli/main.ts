@@ -1,0 +1,34 @@
+// `biud <command> [args]`: each command lives in its own file under cli/ and exports
+// `run(args): Promise<number>` (the exit code). Imports are lazy so that `biud label`
+// never loads the GPU stack.
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+
+const commands: Record<string, Command> = {
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length), 4);
+  const lines = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`);
+  return `usage: biud <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nbiud <command> --help for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    console.error(`biud: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await cmd.load()).run(rest);
+  } catch (err) {
+    // Our own errors carry a message meant for the user; anything else is a bug: show its stack.
+    const e = err as Error;
+    console.error(e && e.name === 'BiudError' ? `biud ${name}: ${e.message}` : e?.stack ?? String(err));
+    return 1;
+  }
+}
