@@ -4,6 +4,7 @@
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  'nifti-info': { summary: 'header, orientation and HU statistics of a NIfTI volume', load: () => import('./nifti-info.ts') },
 };
 
 function usage(): string {

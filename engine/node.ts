@@ -1,0 +1,48 @@
+// WebGPU in Node through Dawn (the `webgpu` package). On a machine without a GPU it needs a Vulkan
+// driver: Chromium's SwiftShader (`/usr/lib/chromium/vk_swiftshader_icd.json`, from the chromium
+// package) and the Vulkan loader (`libvulkan1`). PLATFORM.md has the measurements.
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Engine, type EngineOptions } from './engine.ts';
+import { BiudError } from './errors.ts';
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+let gpu: GPU | null = null;
+
+/** The process-wide Dawn GPU object, created once. */
+export async function nodeGPU(): Promise<GPU> {
+  if (gpu) return gpu;
+  // The Vulkan loader reads these when Dawn creates its instance, so they must be set first.
+  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  }
+  if (!process.env.XDG_RUNTIME_DIR) {
+    const dir = path.join(tmpdir(), 'biud-xdg');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
+  let mod: typeof import('webgpu');
+  try {
+    mod = await import('webgpu');
+  } catch (e) {
+    throw new BiudError(`the Node WebGPU package "webgpu" could not be loaded (${(e as Error).message}); run npm install`);
+  }
+  Object.assign(globalThis, mod.globals);
+  gpu = mod.create([]) as GPU;
+  return gpu;
+}
+
+/** An Engine on Dawn in this Node process. */
+export async function createNodeEngine(opts: Omit<EngineOptions, 'gpu'> = {}): Promise<Engine> {
+  const g = await nodeGPU();
+  const adapter = opts.adapter ?? (await g.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' }));
+  if (!adapter) {
+    const hint = existsSync(SWIFTSHADER_ICD)
+      ? 'is libvulkan1 installed? (sudo apt-get install -y libvulkan1)'
+      : 'install Chromium, whose SwiftShader Vulkan driver serves machines without a GPU: sudo apt-get install -y chromium libvulkan1';
+    throw new BiudError(`Node's WebGPU (Dawn) found no adapter: ${hint}`);
+  }
+  return Engine.create({ ...opts, gpu: g, adapter });
+}

@@ -1,0 +1,324 @@
+// The clinical lexicon: how radiologists write each of the 18 findings, and the words for
+// anatomy, size and laterality that the labeler marks as entities (for EFM and highlighting).
+//
+// Each finding has mention patterns and, optionally, `veto` patterns tested on the clause around
+// a mention: a match means the words are about something else ("thyroid nodule" is not a lung
+// nodule, "vertebral collapse" is not atelectasis). Patterns are written for the phrasing of the
+// CT-RATE reports (translated Turkish: "density increase", "LAP", "sequelae") and for common
+// English radiology phrasing, so that they carry over to reports they were not fitted on.
+import type { Finding } from './findings.ts';
+
+/** A pattern with its own clause-level vetoes (on top of the finding's). */
+export interface GuardedPattern {
+  re: RegExp;
+  /** The clause must not match this... */
+  veto?: RegExp;
+  /** ...and must match this. */
+  require?: RegExp;
+}
+
+export interface FindingLexicon {
+  finding: Finding;
+  mentions: Array<RegExp | GuardedPattern>;
+  /** Clause-level vetoes: a mention in a clause that matches one of these does not count. */
+  veto?: RegExp[];
+}
+
+const rx = (parts: string[]): RegExp => new RegExp(parts.join('|'), 'gi');
+
+// Lines, tubes, devices and surgical material seen on a chest CT.
+const MEDICAL_MATERIAL = rx([
+  String.raw`\b(?:catheters?|kat[eh]ters?)\b`,
+  String.raw`\bstents?(?:ing|ed)?\b`,
+  String.raw`\bpace\s?-?makers?\b`,
+  String.raw`\b(?:icd|defibrillator|cardioverter)\b`,
+  String.raw`\b(?:pacemaker |pacing |cardiac )?(?:electrodes?|leads)\b`,
+  String.raw`\b(?:surgical |metallic |vascular |hemostatic |ligation )?clips?\b`,
+  String.raw`\b(?:sternotomy|sternal|cerclage|metallic) (?:wires?|sutures?)\b`,
+  String.raw`\bwire sutures?\b`,
+  String.raw`\b(?:surgical |metallic |metal |wire )?sutures? materials?\b`,
+  String.raw`\bmetallic (?:sutures?|densit(?:y|ies)|materials?|implants?|screws?|plates?|foreign bod(?:y|ies)|artifacts?|objects?|fixation)\b`,
+  String.raw`\b(?:surgical|operation|postoperative) materials?\b`,
+  String.raw`\bsutures?\b(?= (?:secondary|belonging|related|due|after|in the sternum|on the sternum|at the sternum))`,
+  String.raw`\bsternotomy\b`,
+  String.raw`\b(?:acbg|cabg|coronary (?:artery )?by-?pass)\b`,
+  String.raw`\b(?:(?:nasogastric|orogastric|endotracheal|tracheostomy|thoracostomy|chest|drainage|feeding|gastrostomy|peg|ng|et) tubes?)\b`,
+  String.raw`\b(?:tracheostomy |tracheal )?cannula\b`,
+  String.raw`\b(?:port|port-?a-?cath|chemoport|port chamber|reservoir)\b(?! vein)`,
+  String.raw`\b(?:prosthetic|prosthesis|prostheses|mechanical) (?:valves?|heart valves?)\b`,
+  String.raw`\b(?:valve|valvular) (?:replacement|prosthes[ie]s)\b`,
+  String.raw`\b(?:prosthes[ie]s|prosthetic)\b`,
+  String.raw`\b(?:endo)?(?:vascular )?grafts?\b`,
+  String.raw`\bevar\b|\btevar\b`,
+  String.raw`\b(?:screws?|fixation plates?|osteosynthesis|fixation materials?|rods?)\b(?= )`,
+  String.raw`\b(?:coils?|embolization materials?|occluder|vena cava filter|ivc filter)\b`,
+  String.raw`\b(?:drains?|drainage)\b(?= (?:tube|catheter|system|material))`,
+  String.raw`\b(?:breast |silicone |mammary )implants?\b`,
+  String.raw`\bimplants? in the (?:left |right )?breast\b`,
+  String.raw`\b(?:central venous|jugular|subclavian) (?:line|access)\b`,
+  String.raw`\bhemodialysis catheter\b|\bpermcath\b`,
+  String.raw`\bpicc\b`,
+  String.raw`\bforeign bod(?:y|ies)\b`,
+  String.raw`\bmesh\b`,
+]);
+
+export const LEXICON: FindingLexicon[] = [
+  {
+    finding: 'Medical material',
+    mentions: [MEDICAL_MATERIAL],
+    veto: [
+      /\b(?:portal|porta hepatis|report|support|important|transport|proportion)\b/gi,
+      /\b(?:lymph node|nodul|metasta|peritoneal) implants?\b|\bin favou?r of (?:the )?implants?\b|\bimplants? (?:in|on) the (?:peritone|omentum)/gi,
+    ],
+  },
+  {
+    finding: 'Arterial wall calcification',
+    // Calcium or plaque in the wall of a thoracic artery. Plaques only in the coronaries are the
+    // coronary finding, calcium of the aortic valve is valvular, and the abdominal aorta and
+    // iliac arteries lie outside a chest CT's finding.
+    mentions: [
+      {
+        re: rx([
+          String.raw`\b(?:calcific|calcified|calcium|mixed|soft|non-?calcified)? ?(?:atheroma(?:tous)?|atherosclero(?:sis|tic)|atheromatosis)(?: plaques?| changes?| calcifications?)?\b`,
+          String.raw`\b(?:calcific|calcified|calcium|mixed) (?:atheroma )?plaques?\b`,
+          String.raw`\bcalcifications?\b`,
+          String.raw`\bcalcific (?:densit(?:y|ies)|changes?)\b`,
+        ]),
+        require: /(?<!coronary |valve |valvular )\b(?:aort(?:a|ic)\b(?! valve)|arch|arter(?:y|ies|ial)|vascular (?:structures?|walls?|system)|carotid|subclavian|brachiocephalic|innominate|vessels?)/i,
+        veto: /^(?=[\s\S]*\b(?:abdominal aort\w*|iliac|infrarenal|renal arter\w*|femoral)\b)(?![\s\S]*\b(?:thora\w*|arch|ascending|descending|carotid|subclavian|brachiocephalic|supra-?aortic)\b)/i,
+      },
+    ],
+    veto: [/\b(?:pleural|pleura|breast|thyroid|lymph|pericardial|pineal|renal|kidney|gallbladder|prostate|costal|cartilage|nodules?|granuloma\w*|parenchym\w*)\b/gi],
+  },
+  {
+    finding: 'Cardiomegaly',
+    mentions: [
+      rx([
+        String.raw`\bcardiomegal(?:y|ic)\b`,
+        String.raw`\b(?:heart|cardiac)(?: contours?,?)? (?:size|sizes|dimensions?|volume|shadow|silhouette)(?: and (?:contours?|shape))?,? (?:(?:is|are|was|were|has|have) )?(?:slightly |mildly |markedly |significantly |minimally )?(?:increased|enlarged|large|larger than normal|prominent|wide|widened)\b`,
+        String.raw`\b(?:increased|enlarged|large|enlargement of the) (?:heart|cardiac) (?:size|sizes|dimensions?|silhouette|shadow)\b`,
+        String.raw`\b(?:enlarged|large|big) heart\b`,
+        String.raw`\b(?:heart|cardiac) enlargement\b`,
+        String.raw`\b(?:heart|cardiac) (?:is|was) (?:slightly |mildly |markedly )?(?:enlarged|large|larger than normal|increased in size)\b`,
+        String.raw`\bincrease in (?:the )?(?:heart|cardiac) (?:size|sizes|dimensions?|volume)\b`,
+        String.raw`\bcardiothoracic (?:ratio|index) (?:is |was )?increased\b|\bincreased cardiothoracic (?:ratio|index)\b`,
+        String.raw`\b(?:dilated|enlarged|dilatation of the|enlargement of the) (?:heart )?(?:cardiac )?(?:chambers?|ventricles?|atri(?:um|a)|left ventricle|right ventricle)\b`,
+      ]),
+    ],
+  },
+  {
+    finding: 'Pericardial effusion',
+    mentions: [
+      rx([
+        String.raw`\b(?:hydropericardium|hemopericardium)\b`,
+        String.raw`\bpericardi\w*(?: \w+)?(?: space| area| recess)? (?:minimal |mild |small |thin )?(?:effusion|fluid|collection)s?\b`,
+        String.raw`\b(?:effusion|fluid|collection)s?[\w ,.-]{0,60}?\bpericardi\w*`,
+      ]),
+    ],
+    veto: [/\bpericardial (?:fat|recess(?:es)? (?:are|is) normal)\b/gi],
+  },
+  {
+    finding: 'Coronary artery wall calcification',
+    // The mention is the vessel; the clause must say calcium, plaque or atheroma.
+    mentions: [
+      {
+        re: rx([
+          String.raw`\bcoronar(?:y|ies)(?: arter(?:y|ies)| vascular structures?| vessels?| system)?\b`,
+          String.raw`\b(?:lad|lcx|cx|rca|left anterior descending(?: coronary)?(?: artery)?|circumflex(?: artery)?|left main(?: coronary)?(?: artery)?|right coronary artery)\b`,
+        ]),
+        require: /\b(?:calcif\w*|calcium|plaques?|atheroma\w*|atherosclero\w*|atheromatosis)\b/i,
+      },
+    ],
+  },
+  {
+    finding: 'Hiatal hernia',
+    mentions: [
+      rx([
+        String.raw`\bhiat(?:al|us) hernia\b`,
+        String.raw`\bhiatal\b`,
+        String.raw`\b(?:sliding|paraesophageal|para-esophageal) hernia\b`,
+        String.raw`\bhernia(?:tion)? (?:of (?:the )?(?:stomach|gastric \w+) )?(?:through|into|at|in) the (?:esophageal )?hiatus\b`,
+        String.raw`\b(?:stomach|gastric \w+)[\w ,-]{0,40}\b(?:herniat\w*|protrud\w*)[\w ,-]{0,40}\b(?:hiatus|thorax|thoracic|mediastinum)\b`,
+        String.raw`\bhernia\b`,
+      ]),
+    ],
+    veto: [/\b(?:inguinal|umbilical|incisional|ventral|abdominal wall|diaphragmatic|bochdalek|morgagni|disc|disk|spinal|femoral|lung hernia|intervertebral|schmorl|scar|hernia of the lung)\b/gi],
+  },
+  {
+    finding: 'Lymphadenopathy',
+    mentions: [
+      rx([
+        String.raw`\blymph ?nodes?\b`,
+        String.raw`\blymphadeno?pathy\b|\blymphadenopathies\b|\blymphadeopathy\b|\badenopath(?:y|ies)\b`,
+        String.raw`\blaps?\b`,
+        String.raw`\blymph node (?:conglomerat\w*|packages?)\b`,
+      ]),
+    ],
+    // Nodes inside the lung, the breast or the abdomen do not make mediastinal/hilar/axillary LAP.
+    veto: [
+      /\b(?:intra-?pulmonary|intraparenchymal|perifissural|fissural|subpleural|intramammar\w*|intra-?mammary)\b/gi,
+      /\b(?:fissures?)\b/gi,
+      /\b(?:intra-?abdominal|abdominal|paraaortic|para-aortic|paracaval|interaortocaval|interaortic\w*|retroperitoneal|iliac|inguinal|obturator|mesenteric|periportal|peripancreatic|celiac|portal|perigastric|retrocrural|pelvic|hepatic hil\w*|splenic hil\w*)\b/gi,
+    ],
+  },
+  {
+    finding: 'Emphysema',
+    mentions: [
+      rx([
+        String.raw`\bemphysema(?:tous)?\b`,
+        String.raw`\b(?:bullae|bulla|bullous|blebs?)\b`,
+      ]),
+    ],
+    veto: [/\b(?:subcutaneous|soft tissue|mediastinal emphysema|pneumomediastinum|subcutaneous emphysema|interstitial emphysema|axillary|pectoral|chest wall|intramuscular)\b/gi],
+  },
+  {
+    finding: 'Atelectasis',
+    // Fibroatelectasis is a scar (fibrotic sequela); volume loss alone is not called atelectasis.
+    mentions: [
+      rx([
+        String.raw`(?<!fibro-?)\batelecta(?:sis|ses|tic)\b`,
+        String.raw`\b(?:lung|lobe|lobar|segment\w*|pulmonary|parenchymal|total|partial)[\w ,-]{0,20}\bcollaps\w*`,
+        String.raw`\bcollaps\w*[\w ,-]{0,30}\b(?:lung|lobe|lobar|segment\w*|parenchyma)\b`,
+      ]),
+    ],
+    veto: [/\b(?:vertebra\w*|corpus|fractur\w*|vertebral|t\d+|l\d+|c\d+|spine|bone)\b/gi],
+  },
+  {
+    finding: 'Lung nodule',
+    mentions: [
+      rx([
+        String.raw`\bnodules?\b`,
+        String.raw`\bmicronodul\w*`,
+        String.raw`\bnodular (?:lesions?|opacit(?:y|ies)|appearances?|formations?|structures?)\b`,
+        String.raw`\b(?:intra-?pulmonary|perifissural|subpleural|fissural) lymph nodes?\b`,
+        String.raw`\b(?:lung|pulmonary|parenchymal) (?:mass|masses)\b`,
+        String.raw`\bmass(?:es)? (?:lesions? )?(?:in|of) the (?:right |left )?(?:lung|upper lobe|lower lobe|middle lobe)`,
+        String.raw`\bmetasta\w*[\w ,-]{0,20}\b(?:in|of) (?:both |the )?lungs?\b`,
+        String.raw`\bgranulomas?\b`,
+      ]),
+    ],
+    veto: [
+      /\b(?:thyroid|liver|hepatic|adrenal|spleen|splenic|kidney|renal|breast|pancrea\w*|gland|lobe of the liver|axilla\w*|subcutaneous|skin|peritone\w*|omentum|mesenter\w*|uterus|ovar\w*|pleural-based mass|schmorl|pleural nodules?)\b/gi,
+      // Centrilobular nodules with tree-in-bud are small-airway infection, not nodules.
+      /\b(?:centri-?(?:acinar|lobular)|tree|buds?|budding)\b/gi,
+      /\b(?:in|of) the (?:anterior |posterior |middle )?mediastinum\b/gi,
+    ],
+  },
+  {
+    finding: 'Lung opacity',
+    // CT-RATE's "lung opacity" is ground glass and unspecified parenchymal density increase
+    // (including dependent density); consolidation, infiltration and sequelae/fibrotic bands
+    // have findings of their own and were not double-labelled.
+    mentions: [
+      rx([
+        String.raw`\bground[- ]?glass\b(?! (?:density )?(?:nodul\w*|nodular|halo))`,
+        String.raw`\bcrazy[- ]paving\b`,
+      ]),
+      {
+        re: rx([
+          String.raw`\b(?:opacit(?:y|ies)|opacification)\b`,
+          String.raw`\b(?:densit(?:y|ies)|attenuation) (?:increases?|increased|increments?)\b`,
+          String.raw`\b(?:increased?|increases?|increase in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
+          String.raw`\b(?:dependent|depandant|dependant) (?:densit(?:y|ies)|density increases?|increases? in density|areas?|changes?)\b`,
+          String.raw`\b(?:patchy|acinar|alveolar|hazy|faint) (?:densit(?:y|ies)|opacit\w*|areas?)\b`,
+        ]),
+        veto: /\b(?:sequel\w*|pleuroparenchymal|fibrotic|fibrous|fibro\w*|linear|band|atelecta\w*|nodul\w*|nodular|mass|consolidat\w*)\b/gi,
+      },
+    ],
+    veto: [
+      /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastinal fat\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|mucus|trachea|esophag\w*|stomach|gastric|axilla\w*)\b/gi,
+    ],
+  },
+  {
+    finding: 'Pulmonary fibrotic sequela',
+    mentions: [
+      rx([
+        String.raw`\bsequel(?:a|ae|ea|e)\b`,
+        String.raw`\bfibro(?:sis|tic|us)\b`,
+        String.raw`\bfibroatelecta\w*`,
+        String.raw`\b(?:parenchymal|fibrotic|fibrous) bands?\b`,
+        String.raw`\bscar(?:s|ring)?\b`,
+        String.raw`\bhoneycomb\w*`,
+        String.raw`\btraction bronchiectas\w*`,
+        String.raw`\bpleuroparenchymal (?:changes?|thickening|densit\w*)\b`,
+      ]),
+    ],
+    veto: [/\b(?:liver|hepatic|kidney|renal|bone|vertebra\w*|breast|fibroadenoma|fibroid|uter\w*|cirrho\w*|fibrous dysplasia|thyroid|calcific lymph|lymph nodes?)\b/gi],
+  },
+  {
+    finding: 'Pleural effusion',
+    mentions: [
+      rx([
+        String.raw`\bpleural (?:effusions?|fluids?|collections?)\b`,
+        String.raw`\bpleural effusion-thickening\b`,
+        String.raw`\b(?:hydro|hemo|haemo|pyo)(?:pneumo|pnomo)?thora(?:x|ces)\b`,
+        String.raw`\bempyema\b`,
+        String.raw`\b(?:fluid|effusion)s? (?:in|into|within|between) the (?:leaves of the )?(?:pleura\w*|pleural space)`,
+      ]),
+      {
+        // A bare "effusion" is pleural unless the clause puts it elsewhere.
+        re: rx([String.raw`\beffusions?\b`]),
+        veto: /\b(?:pericardi\w*|joint|abdominal|perihepatic|perisplenic|ascites|subdural|peritoneal|pelvic)\b/i,
+      },
+    ],
+  },
+  {
+    finding: 'Mosaic attenuation pattern',
+    mentions: [
+      rx([
+        String.raw`\bmosaic\b`,
+        String.raw`\bair[- ]trapping\b`,
+      ]),
+    ],
+  },
+  {
+    finding: 'Peribronchial thickening',
+    mentions: [
+      rx([
+        String.raw`\bperibronch\w*[\w ,-]{0,30}\b(?:thicken\w*|cuffing|infiltrat\w*|densit\w*|increase)`,
+        String.raw`\b(?:thicken\w*|increase\w*)[\w ,-]{0,30}\bperibronch\w*`,
+        String.raw`\bbronch(?:ial|us|i|ovascular)? walls?[\w ,-]{0,20}\bthicken\w*`,
+        String.raw`\bthicken\w*[\w ,-]{0,30}\bbronch(?:ial|i)? walls?\b`,
+        String.raw`\bperibronchovascular (?:interstitial )?thicken\w*`,
+        String.raw`\bbronchial thickening\b`,
+      ]),
+    ],
+  },
+  {
+    finding: 'Consolidation',
+    mentions: [rx([String.raw`\bconsolidat\w*`, String.raw`\bair bronchogram\w*`])],
+  },
+  {
+    finding: 'Bronchiectasis',
+    mentions: [rx([String.raw`\bbronchiecta\w*`, String.raw`\bbronchiolectas\w*`, String.raw`\bbronchial dilat\w*`, String.raw`\bdilat\w* (?:of (?:the )?)?bronch(?:i|us|ial|ioles?)\b`])],
+  },
+  {
+    finding: 'Interlobular septal thickening',
+    mentions: [
+      rx([
+        String.raw`\b(?:interlobular )?sept(?:al|a|um)\b[\w ,-]{0,30}\bthicken\w*`,
+        String.raw`\bthicken\w*[\w ,-]{0,30}\b(?:interlobular )?sept(?:al|a|um)\b`,
+        String.raw`\binterlobular\b`,
+        String.raw`\bcrazy[- ]paving\b`,
+        String.raw`\bkerley\b`,
+      ]),
+    ],
+    veto: [/\b(?:interatrial|interventricular|nasal|cardiac|atrial|ventricular)\b/gi],
+  },
+];
+
+/** Entity words that are not findings: where, how big, which side. */
+export const ANATOMY = rx([
+  String.raw`\b(?:right|left|both|bilateral)?\s?(?:lungs?|hemithorax|hemithoraces)\b`,
+  String.raw`\b(?:upper|middle|lower) lobes?\b`,
+  String.raw`\blingula\w*\b`,
+  String.raw`\b(?:apical|apicoposterior|anterior|posterior|lateral|medial|superior|inferior|basal|posterobasal|laterobasal|anteromedial|mediobasal|anterobasal) segments?\b`,
+  String.raw`\b(?:mediastin\w*|hil(?:um|ar|us)|trachea|carina|main bronch\w*|bronch(?:us|i)|pleura\w*|fissures?|apex|apices|subpleural|parenchyma\w*|pericardi\w*|aort\w*|coronar\w*|heart|cardiac|esophag\w*|axilla\w*|paratracheal|subcarinal|prevascular|aortopulmonary|supraclavicular|diaphragm\w*|sternum|vena cava|atri(?:um|al)|ventric\w*|pulmonary arter\w*|thora\w*|chest wall)\b`,
+]);
+
+export const SIZE = rx([
+  String.raw`\b\d+(?:[.,]\d+)?(?:\s?[x×*]\s?\d+(?:[.,]\d+)?)*\s?(?:mm|cm)\b`,
+  String.raw`\b(?:millimetric|centimetric|submillimetric|micronodular|small|tiny|large|massive|minimal|mild|moderate|marked|severe)\b`,
+]);
+
+export const LATERALITY = rx([String.raw`\b(?:right|left|bilateral(?:ly)?|both|unilateral|ipsilateral|contralateral)\b`]);

@@ -1,0 +1,21 @@
+// Runs every GPU suite in Node on Dawn (the fast loop). The same cases run in headless Chromium
+// through Playwright (test/browser/gpu.spec.ts).
+import { describe, it, beforeAll, afterAll } from 'vitest';
+import { createNodeEngine } from '../../engine/node.ts';
+import type { Engine } from '../../engine/index.ts';
+import { cases } from './harness.ts';
+import './suites.ts';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createNodeEngine();
+});
+afterAll(() => engine?.destroy());
+
+const bySuite = new Map<string, typeof cases>();
+for (const c of cases) bySuite.set(c.suite, [...(bySuite.get(c.suite) ?? []), c]);
+for (const [name, list] of bySuite) {
+  describe(name, () => {
+    for (const c of list) it(c.name, () => c.fn(engine), 120_000);
+  });
+}

@@ -1,0 +1,2 @@
+// Every GPU suite, imported for its registrations.
+import './elementwise.gpu.ts';
