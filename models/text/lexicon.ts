@@ -41,7 +41,8 @@ const MEDICAL_MATERIAL = rx([
   String.raw`\b(?:surgical|operation|postoperative) materials?\b`,
   String.raw`\bsutures?\b(?= (?:secondary|belonging|related|due|after|in the sternum|on the sternum|at the sternum))`,
   String.raw`\bsternotomy\b`,
-  String.raw`\b(?:acbg|cabg|coronary (?:artery )?by-?pass)\b`,
+  String.raw`\b(?:acbg|cabg)\b(?= (?:material|wire|suture|clip))`,
+  String.raw`\bpeg\b`,
   String.raw`\b(?:(?:nasogastric|orogastric|endotracheal|tracheostomy|thoracostomy|chest|drainage|feeding|gastrostomy|peg|ng|et) tubes?)\b`,
   String.raw`\b(?:tracheostomy |tracheal )?cannula\b`,
   String.raw`\b(?:port|port-?a-?cath|chemoport|port chamber|reservoir)\b(?! vein)`,
@@ -59,7 +60,7 @@ const MEDICAL_MATERIAL = rx([
   String.raw`\bhemodialysis catheter\b|\bpermcath\b`,
   String.raw`\bpicc\b`,
   String.raw`\bforeign bod(?:y|ies)\b`,
-  String.raw`\bmesh\b`,
+  String.raw`\b(?:surgical|prolene|hernia) mesh\b`,
 ]);
 
 export const LEXICON: FindingLexicon[] = [
@@ -101,7 +102,8 @@ export const LEXICON: FindingLexicon[] = [
         String.raw`\b(?:heart|cardiac) enlargement\b`,
         String.raw`\b(?:heart|cardiac) (?:is|was) (?:slightly |mildly |markedly )?(?:enlarged|large|larger than normal|increased in size)\b`,
         String.raw`\bincrease in (?:the )?(?:heart|cardiac) (?:size|sizes|dimensions?|volume)\b`,
-        String.raw`\bcardiothoracic (?:ratio|index) (?:is |was )?increased\b|\bincreased cardiothoracic (?:ratio|index)\b`,
+        String.raw`\b(?:cardiothoracic|cardio-thoracic) (?:ratio|index)(?:,? \w+)? (?:is |was |has )?(?:slightly |mildly |markedly )?increased\b|\bincreased? (?:in )?(?:the )?(?:cardiothoracic|cardio-thoracic) (?:ratio|index)\b`,
+        String.raw`\bctr (?:is |was )?(?:slightly |mildly )?increase[ds]?\b|\bincreased? (?:in )?(?:the )?ctr\b`,
         String.raw`\b(?:dilated|enlarged|dilatation of the|enlargement of the) (?:heart )?(?:cardiac )?(?:chambers?|ventricles?|atri(?:um|a)|left ventricle|right ventricle)\b`,
       ]),
     ],
@@ -231,19 +233,21 @@ export const LEXICON: FindingLexicon[] = [
   },
   {
     finding: 'Pulmonary fibrotic sequela',
+    // Scars of past disease. Honeycombing and traction bronchiectasis (interstitial lung
+    // disease) were not labelled as sequelae by CT-RATE's annotators.
     mentions: [
       rx([
         String.raw`\bsequel(?:a|ae|ea|e)\b`,
         String.raw`\bfibro(?:sis|tic|us)\b`,
-        String.raw`\bfibroatelecta\w*`,
-        String.raw`\b(?:parenchymal|fibrotic|fibrous) bands?\b`,
+        String.raw`\bfibro-?atelecta\w*`,
+        String.raw`\bfibrotic bands?\b`,
         String.raw`\bscar(?:s|ring)?\b`,
-        String.raw`\bhoneycomb\w*`,
-        String.raw`\btraction bronchiectas\w*`,
-        String.raw`\bpleuroparenchymal (?:changes?|thickening|densit\w*)\b`,
+        String.raw`\bpleuroparenchymal (?:changes?|thickening|bands?)\b`,
       ]),
     ],
-    veto: [/\b(?:liver|hepatic|kidney|renal|bone|vertebra\w*|breast|fibroadenoma|fibroid|uter\w*|cirrho\w*|fibrous dysplasia|thyroid|calcific lymph|lymph nodes?)\b/gi],
+    veto: [
+      /\b(?:liver|hepatic|kidney|renal|spleen|splenic|bone|vertebra\w*|breast|fibroadenoma|fibroid|uter\w*|cirrho\w*|fibrous dysplasia|thyroid|lymph nodes?|humer\w*|ribs?|fractur\w*|mediastinum|clavic\w*|scapula|sternum|skin|subcutaneous|pancrea\w*|adrenal|pulmonary fibrosis|idiopathic)\b/gi,
+    ],
   },
   {
     finding: 'Pleural effusion',
@@ -273,20 +277,19 @@ export const LEXICON: FindingLexicon[] = [
   },
   {
     finding: 'Peribronchial thickening',
+    // "Peri"bronchial: CT-RATE's annotators kept plain bronchial wall thickening apart. Up to
+    // three words between the airway word and "thickening", never across "and".
     mentions: [
       rx([
-        String.raw`\bperibronch\w*[\w ,-]{0,30}\b(?:thicken\w*|cuffing|infiltrat\w*|densit\w*|increase)`,
-        String.raw`\b(?:thicken\w*|increase\w*)[\w ,-]{0,30}\bperibronch\w*`,
-        String.raw`\bbronch(?:ial|us|i|ovascular)? walls?[\w ,-]{0,20}\bthicken\w*`,
-        String.raw`\bthicken\w*[\w ,-]{0,30}\bbronch(?:ial|i)? walls?\b`,
-        String.raw`\bperibronchovascular (?:interstitial )?thicken\w*`,
-        String.raw`\bbronchial thickening\b`,
+        String.raw`\bperibronch(?:ial|ovascular)?(?: (?!and\b)[\w-]+){0,3}? (?:walls? )?(?:thicken\w*|thickness(?: increases?)?|increases? in (?:wall )?thickness|cuffing)`,
+        String.raw`\b(?:thicken\w*|increased? (?:in )?(?:the )?thickness)(?: of| in)?(?: the)?(?: (?!and\b)[\w-]+){0,3}? peribronch(?:ial|ovascular)?\b`,
       ]),
     ],
   },
   {
     finding: 'Consolidation',
-    mentions: [rx([String.raw`\bconsolidat\w*`, String.raw`\bair bronchogram\w*`])],
+    // "Ground-glass consolidation" was read as opacity.
+    mentions: [rx([String.raw`(?<!\bground[- ]?glass[- ])\bconsolidat(?:ion|ions|ed|ive)\b`])],
   },
   {
     finding: 'Bronchiectasis',
@@ -296,14 +299,13 @@ export const LEXICON: FindingLexicon[] = [
     finding: 'Interlobular septal thickening',
     mentions: [
       rx([
-        String.raw`\b(?:interlobular )?sept(?:al|a|um)\b[\w ,-]{0,30}\bthicken\w*`,
-        String.raw`\bthicken\w*[\w ,-]{0,30}\b(?:interlobular )?sept(?:al|a|um)\b`,
-        String.raw`\binterlobular\b`,
-        String.raw`\bcrazy[- ]paving\b`,
+        String.raw`\b(?:interlobular|intralobular|interlobar)?(?:[ -](?:and|or)[ -](?:interlobular|intralobular))?[ -]?sept(?:al|a|um)\b(?: (?!and\b)[\w-]+){0,2}? (?:thicken\w*|thickness(?: increases?)?|clarifications?)`,
+        String.raw`\b(?:thicken\w*|thickness increases?)(?: of)?(?: the)?(?: (?!and\b)[\w-]+){0,2}? (?:interlobular )?sept(?:al|a|um)\b`,
+        String.raw`\bsept(?:al|a) and (?:interstitial|intralobular) (?:thicken\w*|thickness)`,
         String.raw`\bkerley\b`,
       ]),
     ],
-    veto: [/\b(?:interatrial|interventricular|nasal|cardiac|atrial|ventricular)\b/gi],
+    veto: [/\b(?:interatrial|interventricular|nasal)\b/gi],
   },
 ];
 

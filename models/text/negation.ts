@@ -20,7 +20,8 @@ export interface CueHit extends Span {
 
 const PSEUDO = new RegExp(
   [
-    String.raw`\bno (?:significant |obvious |marked |apparent |remarkable |evident )?(?:change|difference|progression|regression|increase|decrease|(?:significant )?enlargement of the previous)\b`,
+    String.raw`\bno (?:significant |obvious |marked |apparent |remarkable |evident )?(?:change|difference|progression|regression)\b`,
+    String.raw`\bno (?:significant |obvious |marked |apparent |remarkable |evident )?(?:increase|decrease|enlargement|reduction) (?:in|of) (?:the )?(?:size|number|dimensions?|diameters?|extent|amount|count|sizes)\b`,
     String.raw`\bnot (?:reach(?:ing)?|exceed(?:ing)?|meet(?:ing)?|only|necessarily|change[ds]?)\b`,
     String.raw`\bdid not (?:reach|exceed|meet|change)\b`,
     String.raw`\bno longer\b(?= (?:than|[0-9]))`,
