@@ -5,7 +5,7 @@
 //
 //   node bin/serve.mjs [--port N] [--build playground,tests] [--quiet]
 import http from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -23,7 +23,7 @@ function resolve(urlPath) {
   const p = decodeURIComponent(urlPath.split('?')[0]);
   if (p.includes('..')) return null;
   const candidates = [];
-  if (p.startsWith('/data/')) candidates.push(path.join(root, p));
+  if (p.startsWith('/data/') || p.startsWith('/test/golden/')) candidates.push(path.join(root, p));
   else if (p.startsWith('/test-page/')) {
     const rest = p.slice('/test-page/'.length) || 'index.html';
     candidates.push(path.join(root, 'dist/test-page', rest), path.join(root, 'test/browser', rest));
@@ -44,6 +44,15 @@ export async function serve({ port = 5173, build = [], quiet = false } = {}) {
     }
   }
   const server = http.createServer((req, res) => {
+    // Folder listings for the test page (fixtures); only inside the repository's data and tests.
+    if (req.url?.startsWith('/__list?')) {
+      const dir = new URL(req.url, 'http://x').searchParams.get('dir') ?? '';
+      const full = path.join(root, dir);
+      const ok = !dir.includes('..') && /^(data|test)\//.test(dir + '/') && existsSync(full) && statSync(full).isDirectory();
+      res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ok ? readdirSync(full) : []));
+      return;
+    }
     const file = resolve(req.url ?? '/');
     if (!file) {
       res.writeHead(404, { 'content-type': 'text/plain' });

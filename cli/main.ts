@@ -4,6 +4,7 @@
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
 const commands: Record<string, Command> = {
+  golden: { summary: 'run PyTorch golden fixtures through the engine on WebGPU', load: () => import('./golden.ts') },
   'nifti-info': { summary: 'header, orientation and HU statistics of a NIfTI volume', load: () => import('./nifti-info.ts') },
 };
 

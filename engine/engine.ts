@@ -467,7 +467,7 @@ export class Engine {
 
   /** @internal */
   releaseStorage(s: Storage): void {
-    if (s.owned) this.pool.release(s.buffer);
+    if (s.owned && s.buffer) this.pool.release(s.buffer);
   }
 
   /**

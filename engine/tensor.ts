@@ -10,12 +10,15 @@ import { backward } from './autograd.ts';
 export type DType = 'float32' | 'int32';
 export type TypedArrayOf<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
 
-/** A range of a GPUBuffer that one or more tensors read. `owned` storage goes back to the pool. */
+/**
+ * A range of a GPUBuffer that one or more tensors read. `owned` storage goes back to the pool.
+ * `buffer` is null only for parameters declared but not yet allocated (see ParamStore).
+ */
 export class Storage {
   refs = 0;
   constructor(
-    readonly buffer: GPUBuffer,
-    readonly offset: number,
+    public buffer: GPUBuffer | null,
+    public offset: number,
     readonly byteLength: number,
     readonly owned: boolean,
   ) {}
@@ -68,6 +71,7 @@ export class Tensor {
   /** The bytes this tensor covers, as a buffer binding. */
   binding(): GPUBufferBinding {
     if (this.disposed) throw new BiudError(`tensor #${this.id}${this.name ? ` (${this.name})` : ''} [${this.shape}] was used after dispose()`);
+    if (!this.storage.buffer) throw new BiudError(`parameter ${this.name ?? '#' + this.id} was used before its ParamStore was finalized: call store.finalize() after building the model`);
     return { buffer: this.storage.buffer, offset: this.storage.offset, size: Math.max(4, this.size * 4) };
   }
 

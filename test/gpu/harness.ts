@@ -72,3 +72,18 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Ar
   }
   return out;
 }
+
+/**
+ * Files of the repository, for suites that need them (fixtures, data). Node reads the disk; the
+ * browser page fetches them from the test server. Set by each runner before suites run.
+ */
+export const assets = {
+  read: async (path: string): Promise<Uint8Array> => {
+    void path;
+    throw new Error('assets.read is not set by this runner');
+  },
+  list: async (dir: string): Promise<string[]> => {
+    void dir;
+    throw new Error('assets.list is not set by this runner');
+  },
+};

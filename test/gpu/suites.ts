@@ -1,2 +1,3 @@
 // Every GPU suite, imported for its registrations.
 import './elementwise.gpu.ts';
+import './golden.gpu.ts';
