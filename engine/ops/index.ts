@@ -11,3 +11,4 @@ export * from './activation.ts';
 export * from './softmax.ts';
 export * from './contrastive.ts';
 export * from './cross-entropy.ts';
+export * from './embedding.ts';

@@ -1,3 +1,5 @@
 // Every GPU suite, imported for its registrations.
 import './elementwise.gpu.ts';
 import './golden.gpu.ts';
+import './embedding.gpu.ts';
+import './engine.gpu.ts';
