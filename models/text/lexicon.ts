@@ -228,7 +228,7 @@ export const LEXICON: FindingLexicon[] = [
       },
     ],
     veto: [
-      /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastinal fat\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|mucus|trachea|esophag\w*|stomach|gastric|axilla\w*)\b/gi,
+      /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastin\w*|thym\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|mucus|trachea|esophag\w*|stomach|gastric|axilla\w*)\b/gi,
     ],
   },
   {
@@ -262,7 +262,7 @@ export const LEXICON: FindingLexicon[] = [
       {
         // A bare "effusion" is pleural unless the clause puts it elsewhere.
         re: rx([String.raw`\beffusions?\b`]),
-        veto: /\b(?:pericardi\w*|joint|abdominal|perihepatic|perisplenic|ascites|subdural|peritoneal|pelvic)\b/i,
+        veto: /\b(?:pericardi\w*|joint|abdominal|perihepatic|perisplenic|ascites|subdural|peritoneal|pelvic|kidneys?|renal|perirenal|spleen|splenic|liver|hepatic|subcapsular|gallbladder|pericholecystic)\b/i,
       },
     ],
   },

@@ -29,6 +29,8 @@ const PSEUDO = new RegExp(
     String.raw`\bcould not be (?:ruled out|excluded)\b`,
     String.raw`\bnot (?:be )?(?:ruled out|excluded)\b`,
     String.raw`\bno (?:contrast|iv|intravenous)\b`,
+    // "... is observed and was not detected in the previous examination": new, not absent.
+    String.raw`\b(?:was|were|is|are)?\s*not (?:observed|detected|seen|present|visible)(?: \w+){0,2} (?:in|on|at) (?:the |his |her |its |their )?(?:previous|prior|former|old|earlier)\b`,
     String.raw`\bnon-?contrast\b`,
     String.raw`\b(?:could|can) not be (?:evaluated|assessed|distinguished from)\b`,
   ].join('|'),
