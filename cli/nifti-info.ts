@@ -27,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
   const info = {
     file,
     dims: vol.dims,
-    spacing: vol.spacing.map(round),
+    spacing: vol.spacing.map((x) => Math.round(x * 1e6) / 1e6),
     orientation: vol.orientation,
     datatype: vol.datatype,
     min: round(s.min),

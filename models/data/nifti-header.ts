@@ -60,10 +60,10 @@ function ascii(bytes: Uint8Array, from: number, len: number): string {
 /** Says what the bytes are when they are not NIfTI-1, or null when they may be. */
 function otherFormat(bytes: Uint8Array): string | null {
   if (bytes.length >= 132 && ascii(bytes, 128, 4) === 'DICM') {
-    return "DICOM detected ('DICM' at byte 128), not NIfTI; convert the series first (e.g. dcm2niix)";
+    return "not a NIfTI file: DICOM detected ('DICM' at byte 128); convert the series to NIfTI first (e.g. dcm2niix)";
   }
   if (isGzip(bytes)) return 'gzip-compressed; decompress it first (readNifti does this)';
-  if (bytes.length >= 8 && bytes[0] === 0x89 && ascii(bytes, 1, 3) === 'PNG') return 'a PNG image, not NIfTI';
+  if (bytes.length >= 8 && bytes[0] === 0x89 && ascii(bytes, 1, 3) === 'PNG') return 'not a NIfTI file: a PNG image';
   return null;
 }
 
