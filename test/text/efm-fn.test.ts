@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { charSpansToTokenSpans, entityFocusedMask, IGNORE_INDEX } from '../../models/text/efm.ts';
+import { detectFalseNegatives, softTargets } from '../../models/text/false-negatives.ts';
+import { labelReport } from '../../models/text/labeler.ts';
+import { mulberry32 } from '../../models/text/rng.ts';
+import { WordPieceTokenizer } from '../../models/text/wordpiece.ts';
+import { dataFile } from './helpers.ts';
+
+const tok = WordPieceTokenizer.fromVocabText(dataFile('vocab/bert-base-uncased-vocab.txt'));
+const specials = [tok.padId, tok.unkId, tok.clsId, tok.sepId, tok.maskId];
+const report = 'Trachea, both main bronchi are open. No pleural effusion was detected. A 5 mm nodule is observed in the right lung upper lobe. Minimal pericardial effusion. Calcific atheroma plaques in the aortic arch. Mild bronchiectasis in both lower lobes.';
+
+function prepare() {
+  const enc = tok.encode(report);
+  const spans = charSpansToTokenSpans(enc.offsets, labelReport(report).entities);
+  return { enc, spans };
+}
+
+describe('mulberry32', () => {
+  it('is deterministic and roughly uniform', () => {
+    const a = mulberry32(7), b = mulberry32(7);
+    const xs = Array.from({ length: 10000 }, () => a());
+    expect(xs.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => b()));
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.02);
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...xs)).toBeLessThan(1);
+  });
+});
+
+describe('entity-focused masking', () => {
+  const opts = { seed: 3, maskId: tok.maskId, vocabSize: tok.size, specialIds: specials };
+
+  it('masks 15% of the non-special tokens, whole entity spans first', () => {
+    const { enc, spans } = prepare();
+    const r = entityFocusedMask(enc.ids, spans, opts);
+    const nonSpecial = enc.ids.filter((i) => !specials.includes(i)).length;
+    expect(r.masked.length).toBe(Math.round(0.15 * nonSpecial));
+    expect(r.spans.length).toBeGreaterThan(0);
+    for (const s of r.spans) for (let i = s.start; i < s.end; i++) expect(r.masked).toContain(i);
+    expect(r.masked).not.toContain(0);
+    expect(r.masked).not.toContain(enc.ids.length - 1);
+  });
+
+  it('labels the original id at chosen positions and -100 elsewhere; 80/10/10 replacement', () => {
+    const { enc, spans } = prepare();
+    let mask = 0, random = 0, same = 0;
+    for (let seed = 0; seed < 400; seed++) {
+      const r = entityFocusedMask(enc.ids, spans, { ...opts, seed });
+      r.labels.forEach((l, i) => expect(l).toBe(r.masked.includes(i) ? enc.ids[i] : IGNORE_INDEX));
+      for (const i of r.masked) {
+        if (r.inputIds[i] === tok.maskId) mask++;
+        else if (r.inputIds[i] === enc.ids[i]) same++;
+        else { random++; expect(specials).not.toContain(r.inputIds[i]); }
+      }
+      r.inputIds.forEach((v, i) => { if (!r.masked.includes(i)) expect(v).toBe(enc.ids[i]); });
+    }
+    const n = mask + random + same;
+    expect(mask / n).toBeCloseTo(0.8, 1);
+    expect(random / n).toBeCloseTo(0.1, 1);
+    expect(same / n).toBeCloseTo(0.1, 1);
+  });
+
+  it('is deterministic from the seed', () => {
+    const { enc, spans } = prepare();
+    const a = entityFocusedMask(enc.ids, spans, opts), b = entityFocusedMask(enc.ids, spans, opts);
+    expect(Array.from(a.inputIds)).toEqual(Array.from(b.inputIds));
+    const c = entityFocusedMask(enc.ids, spans, { ...opts, seed: 4 });
+    expect(Array.from(c.inputIds)).not.toEqual(Array.from(a.inputIds));
+  });
+
+  it('falls back to random tokens when there are no spans', () => {
+    const ids = tok.encode('the the the the the the the the the the').ids;
+    const r = entityFocusedMask(ids, [], opts);
+    expect(r.masked.length).toBe(2);
+    expect(r.spans).toEqual([]);
+  });
+});
+
+describe('false negatives for RoCo', () => {
+  const L = (...on: number[]) => Uint8Array.from({ length: 18 }, (_, k) => (on.includes(k) ? 1 : 0));
+
+  it('pairs reports with the same finding set, all-normal included', () => {
+    const r = detectFalseNegatives([L(), L(2), L(), L(2, 5), L(2)]);
+    expect(r.pairs.map((p) => [p.i, p.j, p.reason])).toEqual([[0, 2, 'same-findings'], [1, 4, 'same-findings']]);
+    expect(r.pairs[0].similarity).toBeNull();
+  });
+
+  it('adds text-similarity pairs and marks both', () => {
+    const e = [new Float32Array([1, 0]), new Float32Array([0.99, 0.1]), new Float32Array([0, 1])];
+    const r = detectFalseNegatives([L(1), L(1), L(3)], { embeddings: e, threshold: 0.95 });
+    expect(r.pairs).toEqual([{ i: 0, j: 1, reason: 'both', similarity: expect.closeTo(0.995, 3) }]);
+    const flat = new Float32Array([1, 0, 0.99, 0.1, 0, 1]);
+    const r2 = detectFalseNegatives([L(1), L(2), L(3)], { embeddings: flat, threshold: 0.95 });
+    expect(r2.pairs.map((p) => p.reason)).toEqual(['text-similarity']);
+  });
+
+  it('T = rownorm(I + F)', () => {
+    const r = detectFalseNegatives([L(), L(), L(4)]);
+    expect(Array.from(r.targets)).toEqual([0.5, 0.5, 0, 0.5, 0.5, 0, 0, 0, 1]);
+    const t = softTargets(4, []);
+    expect(Array.from(t)).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+  });
+});
