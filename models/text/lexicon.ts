@@ -63,6 +63,10 @@ const MEDICAL_MATERIAL = rx([
   String.raw`\b(?:surgical|prolene|hernia) mesh\b`,
 ]);
 
+// Organs and tissues other than lung parenchyma, where "density" means something else.
+const OUTSIDE_LUNG =
+  /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastin\w*|thym\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|mucus|trachea|esophag\w*|stomach|gastric|axilla\w*|adipose|colon\w*|pericolonic|mesenter\w*|peritone\w*)\b/i;
+
 export const LEXICON: FindingLexicon[] = [
   {
     finding: 'Medical material',
@@ -209,26 +213,26 @@ export const LEXICON: FindingLexicon[] = [
   {
     finding: 'Lung opacity',
     // CT-RATE's "lung opacity" is ground glass and unspecified parenchymal density increase
-    // (including dependent density); consolidation, infiltration and sequelae/fibrotic bands
-    // have findings of their own and were not double-labelled.
+    // (including dependent density); consolidation, nodules and sequelae/fibrotic bands have
+    // findings of their own and were not double-labelled. Outside the lung, "density" is about
+    // other organs.
     mentions: [
       rx([
         String.raw`\bground[- ]?glass\b(?! (?:density )?(?:nodul\w*|nodular|halo))`,
-        String.raw`\bcrazy[- ]paving\b`,
       ]),
+      {
+        re: rx([String.raw`\b(?:dependent|depandant|dependant)(?:-like)?(?: nonspecific| mild| minimal| linear)? (?:densit(?:y|ies)|density increases?|increases? in density|areas?|changes?)\b`]),
+        veto: OUTSIDE_LUNG,
+      },
       {
         re: rx([
           String.raw`\b(?:opacit(?:y|ies)|opacification)\b`,
           String.raw`\b(?:densit(?:y|ies)|attenuation) (?:increases?|increased|increments?)\b`,
           String.raw`\b(?:increased?|increases?|increase in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
-          String.raw`\b(?:dependent|depandant|dependant) (?:densit(?:y|ies)|density increases?|increases? in density|areas?|changes?)\b`,
           String.raw`\b(?:patchy|acinar|alveolar|hazy|faint) (?:densit(?:y|ies)|opacit\w*|areas?)\b`,
         ]),
-        veto: /\b(?:sequel\w*|pleuroparenchymal|fibrotic|fibrous|fibro\w*|linear|band|atelecta\w*|nodul\w*|nodular|mass|consolidat\w*)\b/gi,
+        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:sequel\\w*|pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|linear|band|atelecta\\w*|nodul\\w*|nodular|mass|consolidat\\w*|dependent)\\b`, 'i'),
       },
-    ],
-    veto: [
-      /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastin\w*|thym\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|mucus|trachea|esophag\w*|stomach|gastric|axilla\w*)\b/gi,
     ],
   },
   {

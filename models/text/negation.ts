@@ -60,6 +60,7 @@ const POST_NEGATION = new RegExp(
     String.raw`\b(?:has|have|had)\s+(?:completely\s+)?(?:disappeared|resolved)\b`,
     String.raw`\b(?:completely\s+)?(?:disappeared|resolved)\b`,
     String.raw`\b(?:completely|totally|entirely)\s+regressed\b`,
+    String.raw`\b(?:has|have|had)\s+regressed\b`,
     String.raw`\bwithin (?:the )?normal limits\b`,
     String.raw`\bnot\s+(?:in|of)\s+(?:a\s+)?pathological\b`,
     String.raw`\bnone\s*$`,
