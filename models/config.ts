@@ -1,0 +1,178 @@
+// Model and training configurations (DESIGN.md §2). `micro` is for unit tests (seconds), `tiny`
+// for a CPU-only machine (a run reaches its quality goal in minutes), `small` for a laptop GPU,
+// `base` the paper's scale.
+import { BiudError } from '../engine/errors.ts';
+
+export interface VisionConfig {
+  /** Volume [D, H, W] (2-D images use [1, H, W]). */
+  size: [number, number, number];
+  /** Voxel spacing in mm [z, y, x]. */
+  spacing: [number, number, number];
+  patch: [number, number, number];
+  width: number;
+  depth: number;
+  heads: number;
+  mlpRatio: number;
+}
+
+export interface TextConfig {
+  maxLen: number;
+  width: number;
+  depth: number;
+  heads: number;
+  mlpRatio: number;
+  /** 'sub': the WordPiece tokens that occur in the shipped reports; 'bert': all 30,522. */
+  vocab: 'sub' | 'bert';
+}
+
+export interface LossConfig {
+  /** RoCo's false-negative correction (off = plain CLIP targets). */
+  roco: boolean;
+  /** Cosine of the frozen expert's report embeddings above which two reports count as false negatives. */
+  fnThreshold: number;
+  /** Also treat reports with the same finding set as false negatives. */
+  fnSameFindings: boolean;
+  efm: number;
+  pair: number;
+  rel: number;
+  /** Temperature of the relation-distillation softmaxes. */
+  relTemperature: number;
+  /** Initial contrastive temperature, learnable within [0.001, 0.5]. */
+  temperature: number;
+  /** Fraction of tokens masked for EFM. */
+  maskRatio: number;
+  /** Entity-focused masking (off = random tokens only). */
+  entityFocused: boolean;
+}
+
+export interface TrainConfig {
+  batch: number;
+  steps: number;
+  lr: number;
+  minLr: number;
+  warmup: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  /** Checkpoint every this many steps. */
+  checkpointEvery: number;
+  /** Read the losses back every this many steps (a readback is a sync point). */
+  logEvery: number;
+}
+
+export interface BiudConfig {
+  name: string;
+  seed: number;
+  embedDim: number;
+  ct: VisionConfig;
+  text: TextConfig;
+  expert: { image: VisionConfig; text: TextConfig; batch: number; steps: number; lr: number; pool: number };
+  decoder: { width: number; depth: number; heads: number; maxLen: number };
+  loss: LossConfig;
+  train: TrainConfig;
+  /** Cohort sizes: synthetic training volumes come from a seed each step; these are the held-out sets. */
+  data: { heldout: number; retrievalTopK: number };
+}
+
+const loss = (o: Partial<LossConfig> = {}): LossConfig => ({
+  roco: true, fnThreshold: 0.95, fnSameFindings: true, efm: 0.5, pair: 1, rel: 1, relTemperature: 0.1, temperature: 0.07,
+  maskRatio: 0.15, entityFocused: true, ...o,
+});
+
+export const CONFIGS: Record<string, BiudConfig> = {
+  micro: {
+    name: 'micro', seed: 1, embedDim: 32,
+    ct: { size: [16, 16, 16], spacing: [20, 20, 20], patch: [8, 8, 8], width: 32, depth: 1, heads: 2, mlpRatio: 2 },
+    text: { maxLen: 32, width: 32, depth: 1, heads: 2, mlpRatio: 2, vocab: 'sub' },
+    expert: {
+      image: { size: [1, 32, 32], spacing: [1, 10, 10], patch: [1, 8, 8], width: 32, depth: 1, heads: 2, mlpRatio: 2 },
+      text: { maxLen: 32, width: 32, depth: 1, heads: 2, mlpRatio: 2, vocab: 'sub' },
+      batch: 8, steps: 10, lr: 1e-3, pool: 32,
+    },
+    decoder: { width: 32, depth: 1, heads: 2, maxLen: 32 },
+    loss: loss(),
+    train: { batch: 4, steps: 20, lr: 1e-3, minLr: 1e-4, warmup: 2, weightDecay: 0.05, maxGradNorm: 1, checkpointEvery: 10, logEvery: 5 },
+    data: { heldout: 32, retrievalTopK: 5 },
+  },
+  tiny: {
+    name: 'tiny', seed: 1, embedDim: 256,
+    ct: { size: [64, 64, 64], spacing: [5, 5, 5], patch: [16, 16, 16], width: 128, depth: 3, heads: 4, mlpRatio: 2 },
+    text: { maxLen: 96, width: 128, depth: 2, heads: 4, mlpRatio: 2, vocab: 'sub' },
+    expert: {
+      image: { size: [1, 64, 64], spacing: [1, 5, 5], patch: [1, 8, 8], width: 96, depth: 2, heads: 4, mlpRatio: 2 },
+      text: { maxLen: 96, width: 96, depth: 2, heads: 4, mlpRatio: 2, vocab: 'sub' },
+      batch: 32, steps: 300, lr: 1e-3, pool: 512,
+    },
+    decoder: { width: 128, depth: 2, heads: 4, maxLen: 96 },
+    loss: loss(),
+    train: { batch: 16, steps: 600, lr: 5e-4, minLr: 5e-5, warmup: 30, weightDecay: 0.05, maxGradNorm: 1, checkpointEvery: 100, logEvery: 10 },
+    data: { heldout: 200, retrievalTopK: 5 },
+  },
+  small: {
+    name: 'small', seed: 1, embedDim: 256,
+    ct: { size: [64, 128, 128], spacing: [5, 2.5, 2.5], patch: [8, 16, 16], width: 256, depth: 6, heads: 8, mlpRatio: 4 },
+    text: { maxLen: 192, width: 256, depth: 6, heads: 8, mlpRatio: 4, vocab: 'sub' },
+    expert: {
+      image: { size: [1, 128, 128], spacing: [1, 2.5, 2.5], patch: [1, 16, 16], width: 256, depth: 6, heads: 8, mlpRatio: 4 },
+      text: { maxLen: 192, width: 256, depth: 4, heads: 8, mlpRatio: 4, vocab: 'sub' },
+      batch: 64, steps: 2000, lr: 5e-4, pool: 2048,
+    },
+    decoder: { width: 256, depth: 3, heads: 8, maxLen: 192 },
+    loss: loss(),
+    train: { batch: 32, steps: 5000, lr: 3e-4, minLr: 3e-5, warmup: 200, weightDecay: 0.05, maxGradNorm: 1, checkpointEvery: 250, logEvery: 25 },
+    data: { heldout: 500, retrievalTopK: 5 },
+  },
+  base: {
+    name: 'base', seed: 1, embedDim: 256,
+    ct: { size: [112, 256, 352], spacing: [3, 1, 1], patch: [32, 16, 16], width: 768, depth: 12, heads: 12, mlpRatio: 4 },
+    text: { maxLen: 256, width: 768, depth: 12, heads: 12, mlpRatio: 4, vocab: 'bert' },
+    expert: {
+      image: { size: [1, 224, 224], spacing: [1, 1.5, 1.5], patch: [1, 16, 16], width: 768, depth: 12, heads: 12, mlpRatio: 4 },
+      text: { maxLen: 256, width: 768, depth: 12, heads: 12, mlpRatio: 4, vocab: 'bert' },
+      batch: 128, steps: 20000, lr: 1e-4, pool: 8192,
+    },
+    decoder: { width: 512, depth: 6, heads: 8, maxLen: 256 },
+    loss: loss(),
+    train: { batch: 32, steps: 50000, lr: 1e-4, minLr: 1e-6, warmup: 2000, weightDecay: 0.05, maxGradNorm: 1, checkpointEvery: 1000, logEvery: 50 },
+    data: { heldout: 1000, retrievalTopK: 5 },
+  },
+};
+
+/** A named config, deep-copied so callers may change it; overrides apply per section. */
+export function getConfig(name: string, overrides: DeepPartial<BiudConfig> = {}): BiudConfig {
+  const base = CONFIGS[name];
+  if (!base) throw new BiudError(`unknown config "${name}"; one of: ${Object.keys(CONFIGS).join(', ')}`);
+  const c = structuredClone(base);
+  merge(c as unknown as Record<string, unknown>, overrides as Record<string, unknown>);
+  validate(c);
+  return c;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+function merge(dst: Record<string, unknown>, src: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(src)) {
+    if (v === undefined) continue;
+    if (v && typeof v === 'object' && !Array.isArray(v) && dst[k] && typeof dst[k] === 'object') merge(dst[k] as Record<string, unknown>, v as Record<string, unknown>);
+    else dst[k] = v;
+  }
+}
+
+export function validate(c: BiudConfig): void {
+  const check = (v: VisionConfig, what: string) => {
+    v.size.forEach((s, i) => {
+      if (s % v.patch[i]) throw new BiudError(`${c.name}: ${what} size [${v.size}] is not a multiple of its patch [${v.patch}]`);
+    });
+    if (v.width % v.heads) throw new BiudError(`${c.name}: ${what} width ${v.width} is not a multiple of its ${v.heads} heads`);
+  };
+  check(c.ct, 'CT');
+  check(c.expert.image, 'X-ray');
+  for (const [t, what] of [[c.text, 'text'], [c.expert.text, 'expert text']] as const) {
+    if (t.width % t.heads) throw new BiudError(`${c.name}: ${what} width ${t.width} is not a multiple of its ${t.heads} heads`);
+  }
+  if (c.train.batch < 2) throw new BiudError(`${c.name}: a contrastive batch needs at least 2 pairs, got ${c.train.batch}`);
+}
+
+/** Tokens per CT volume (patches + [CLS]). */
+export function ctTokens(v: VisionConfig): number {
+  return v.size.reduce((p, s, i) => p * (s / v.patch[i]), 1) + 1;
+}

@@ -1,0 +1,95 @@
+// BIUD's loss terms, composed from engine ops (DESIGN.md §2). The fused contrastive kernel is in
+// engine/ops/contrastive.ts; here are the learnable temperature and the two distillation terms.
+import type { Tensor } from '../engine/tensor.ts';
+import type { ParamStore } from '../engine/params.ts';
+import * as ops from '../engine/ops/index.ts';
+import { l2normalize } from './nn.ts';
+
+/**
+ * CLIP's learnable temperature, kept as logit_scale = ln(1/τ) so updates are relative; τ is
+ * clamped to [τmin, τmax] (DESIGN: init 0.07, clamped [0.001, 0.5]).
+ */
+export class Temperature {
+  readonly logitScale: Tensor;
+  constructor(store: ParamStore, name: string, init: number, readonly min = 0.001, readonly max = 0.5) {
+    this.logitScale = store.param(name, [1], new Float32Array([Math.log(1 / init)]), { decay: false });
+  }
+  /** τ = exp(−clamp(logit_scale, ln(1/τmax), ln(1/τmin))) as a [1] tensor. */
+  value(): Tensor {
+    return ops.exp(ops.neg(ops.clamp(this.logitScale, Math.log(1 / this.max), Math.log(1 / this.min))));
+  }
+}
+
+/** L_RoCo: symmetric InfoNCE with soft targets T = rownorm(I + F) (identity when RoCo is off). */
+export function rocoLoss(ct: Tensor, txt: Tensor, targets: Tensor | null, temperature: Tensor | number): Tensor {
+  return ops.contrastiveLoss(ct, txt, targets, temperature);
+}
+
+/** L_pair = 1 − mean_i cos(ct_i, xray_i). */
+export function pairLoss(ct: Tensor, xray: Tensor): Tensor {
+  const cos = ops.sum(ops.mul(l2normalize(ct), l2normalize(xray)), -1);
+  return ops.addScalar(ops.neg(ops.mean(cos)), 1);
+}
+
+/**
+ * L_rel = mean_i KL( softmax(S_xray,i/τ) ‖ softmax(S_ct,i/τ) ), S the in-batch cosine similarity
+ * matrices. The diagonal (every row's similarity with itself, always 1) is left out of both
+ * softmaxes: it would dominate them and carries no relation between different patients.
+ */
+export function relationLoss(ct: Tensor, xray: Tensor, tau: number): Tensor {
+  const e = ct.engine;
+  const n = ct.shape[0];
+  const diag = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) diag[i * n + i] = -1e4;
+  const mask = e.tensor(diag, [n, n]);
+  const rel = (x: Tensor) => {
+    const z = l2normalize(x);
+    return ops.add(ops.scale(ops.matmul(z, z, { transB: true }), 1 / tau), mask);
+  };
+  const logQ = ops.logSoftmax(rel(ct), -1);
+  const logP = e.noGrad(() => ops.logSoftmax(rel(xray), -1));
+  const p = e.noGrad(() => ops.exp(logP));
+  // Σ_j P (log P − log Q), averaged over rows.
+  return ops.mean(ops.sum(ops.mul(p, ops.sub(logP, logQ)), -1));
+}
+
+/** Reference L_rel on the CPU (rows of ct and xray as arrays), for tests. */
+export function relationLossRef(ct: Float32Array[], xray: Float32Array[], tau: number): number {
+  const norm = (v: Float32Array) => {
+    const s = Math.sqrt(v.reduce((a, x) => a + x * x, 0) + 1e-12);
+    return Array.from(v, (x) => x / s);
+  };
+  const sims = (rows: Float32Array[]) => {
+    const z = rows.map(norm);
+    return z.map((a, i) => z.map((b, j) => (i === j ? -Infinity : a.reduce((s, x, k) => s + x * b[k], 0) / tau)));
+  };
+  const logSoftmax = (r: number[]) => {
+    const m = Math.max(...r.filter(Number.isFinite));
+    const lse = m + Math.log(r.reduce((s, x) => s + (Number.isFinite(x) ? Math.exp(x - m) : 0), 0));
+    return r.map((x) => x - lse);
+  };
+  const sc = sims(ct);
+  const sx = sims(xray);
+  let total = 0;
+  sc.forEach((row, i) => {
+    const lq = logSoftmax(row);
+    const lp = logSoftmax(sx[i]);
+    lp.forEach((l, j) => {
+      if (Number.isFinite(l)) total += Math.exp(l) * (l - lq[j]);
+    });
+  });
+  return total / ct.length;
+}
+
+/** Reference L_pair on the CPU. */
+export function pairLossRef(ct: Float32Array[], xray: Float32Array[]): number {
+  let s = 0;
+  ct.forEach((a, i) => {
+    const b = xray[i];
+    const dot = a.reduce((acc, x, k) => acc + x * b[k], 0);
+    const na = Math.sqrt(a.reduce((acc, x) => acc + x * x, 0) + 1e-12);
+    const nb = Math.sqrt(b.reduce((acc, x) => acc + x * x, 0) + 1e-12);
+    s += dot / (na * nb);
+  });
+  return 1 - s / ct.length;
+}

@@ -1,0 +1,62 @@
+// A ViT over volumes (the CT encoder) or images (the X-ray expert): conv patch embedding with
+// kernel = stride = patch, a learned [CLS] token and position embedding, pre-LN blocks, a final
+// norm, and a linear projection of [CLS] into the shared embedding space. Names follow timm
+// (`patch_embed.proj`, `cls_token`, `pos_embed`, `blocks.N`, `norm`, `head`).
+import type { Tensor } from '../engine/tensor.ts';
+import type { ParamStore } from '../engine/params.ts';
+import * as ops from '../engine/ops/index.ts';
+import { Block, LayerNorm, Linear } from './nn.ts';
+import type { VisionConfig } from './config.ts';
+
+export interface VisionOutput {
+  /** [B, embedDim]: the projected [CLS]. */
+  embedding: Tensor;
+  /** [B, 1 + patches, width]: every token after the final norm (memory for the report decoder). */
+  tokens: Tensor;
+  /** [B, width]: the [CLS] before projection. */
+  cls: Tensor;
+}
+
+export class VisionEncoder {
+  readonly patchWeight: Tensor;
+  readonly patchBias: Tensor;
+  readonly cls: Tensor;
+  readonly pos: Tensor;
+  readonly blocks: Block[];
+  readonly norm: LayerNorm;
+  readonly head: Linear;
+  readonly grid: number[];
+  readonly is2d: boolean;
+
+  constructor(store: ParamStore, readonly name: string, readonly cfg: VisionConfig, embedDim: number) {
+    this.is2d = cfg.size[0] === 1 && cfg.patch[0] === 1;
+    this.grid = cfg.size.map((s, i) => s / cfg.patch[i]);
+    const patches = this.grid.reduce((a, b) => a * b, 1);
+    const k = this.is2d ? cfg.patch.slice(1) : cfg.patch;
+    const fanIn = k.reduce((a, b) => a * b, 1);
+    this.patchWeight = store.param(`${name}.patch_embed.proj.weight`, [cfg.width, 1, ...k], { uniform: 1 / Math.sqrt(fanIn) });
+    this.patchBias = store.param(`${name}.patch_embed.proj.bias`, [cfg.width], 'zeros', { decay: false });
+    this.cls = store.param(`${name}.cls_token`, [1, 1, cfg.width], { normal: 0.02 }, { decay: false });
+    this.pos = store.param(`${name}.pos_embed`, [1, patches + 1, cfg.width], { normal: 0.02 }, { decay: false });
+    this.blocks = Array.from({ length: cfg.depth }, (_, i) => new Block(store, `${name}.blocks.${i}`, cfg.width, cfg.heads, cfg.mlpRatio));
+    this.norm = new LayerNorm(store, `${name}.norm`, cfg.width);
+    this.head = new Linear(store, `${name}.head`, cfg.width, embedDim);
+  }
+
+  /** x: [B, 1, D, H, W] (3-D) or [B, 1, H, W] (2-D), already windowed to [0, 1]. */
+  forward(x: Tensor): VisionOutput {
+    const B = x.shape[0];
+    const W = this.cfg.width;
+    const stride = this.is2d ? this.cfg.patch.slice(1) : this.cfg.patch;
+    const conv = this.is2d ? ops.conv2d : ops.conv3d;
+    const p = conv(x, this.patchWeight, this.patchBias, { stride, padding: 0 });
+    // [B, W, g…] → [B, patches, W]
+    const tokens = ops.permute(p.reshape([B, W, -1]), [0, 2, 1]);
+    const cls = ops.expand(this.cls, [B, 1, W]);
+    let h = ops.add(ops.concat([cls, tokens], 1), this.pos);
+    for (const b of this.blocks) h = b.forward(h);
+    h = this.norm.forward(h);
+    const first = ops.slice(h, 1, 0, 1).reshape([B, W]);
+    return { embedding: this.head.forward(first), tokens: h, cls: first };
+  }
+}
