@@ -51,16 +51,18 @@ export function parseNifti(bytes: Uint8Array, opts: ReadNiftiOptions = {}): Nift
   let count = 1;
   for (let k = 1; k <= h.dim[0]; k++) count *= h.dim[k];
   const bytesNeeded = count * h.bytesPerVoxel;
-  if (bytesNeeded > MAX_VOXEL_BYTES) {
-    throw new BiudError(`${name}: dims product overflows memory: dim ${h.dim.slice(1, h.dim[0] + 1).join('×')} of ${h.datatypeName} is ${bytesNeeded} bytes, over the ${MAX_VOXEL_BYTES}-byte limit; crop or downsample the volume first`);
+  const dims: Vec3 = [h.dim[1], h.dim[2], h.dim[3]];
+  const n3 = dims[0] * dims[1] * dims[2];
+  // The stored block and the Float32 copy of the first volume must each fit.
+  const footprint = Math.max(bytesNeeded, 4 * n3);
+  if (footprint > MAX_VOXEL_BYTES) {
+    throw new BiudError(`${name}: dims product overflows memory: dim ${h.dim.slice(1, h.dim[0] + 1).join('×')} of ${h.datatypeName} needs ${footprint} bytes, over the ${MAX_VOXEL_BYTES}-byte limit; crop or downsample the volume first`);
   }
   const have = bytes.length - h.voxOffset;
   if (bytesNeeded > have) {
     throw new BiudError(`${name}: truncated: header says ${bytesNeeded} bytes of voxels from offset ${h.voxOffset} but the file has ${have}; the file is cut short or its dim field is wrong`);
   }
 
-  const dims: Vec3 = [h.dim[1], h.dim[2], h.dim[3]];
-  const n3 = dims[0] * dims[1] * dims[2];
   if (count > n3) warnings.push(`${h.dim[0]}-D volume (${count / n3} volumes of ${dims.join('×')}): using the first`);
   const data = decodeVoxels(bytes, h, n3);
   const { affine, source } = headerAffine(h, warnings);

@@ -133,7 +133,7 @@ export function axcodes(affine: Affine): string {
  * The affine is composed with the index map T (new voxel → old voxel), A' = A · T, so every
  * voxel keeps its world position.
  */
-export function reorientToRAS<T extends Float32Array>(data: T, dims: Vec3, spacing: Vec3, affine: Affine): { data: Float32Array; dims: Vec3; spacing: Vec3; affine: Affine } {
+export function reorientToRAS(data: Float32Array, dims: Vec3, spacing: Vec3, affine: Affine): { data: Float32Array; dims: Vec3; spacing: Vec3; affine: Affine } {
   const o = orientationOf(affine);
   const src: Vec3 = [0, 0, 0]; // src[k]: the old voxel axis that becomes new axis k
   for (let c = 0; c < 3; c++) src[o.axis[c]] = c;
