@@ -1,10 +1,98 @@
 // Cross-entropy fused with log-softmax, with an ignore index (masked LM): shaders/cross-entropy.wgsl.
-// (Being written.)
+//
+//   loss = (1/count) Σ_{i: label_i ≠ ignore} (log Σ_v e^(x_iv) − x_i,label_i)
+//   dx_i = g·(softmax(x_i) − onehot(label_i))/count, and 0 for ignored rows; count = 0 gives loss 0.
+//
+// Nothing is read back: labels outside [0, V) cannot be checked on the host, so the kernel makes
+// their loss NaN (visible at the next read) and never indexes with them.
+import src from '../../shaders/cross-entropy.wgsl';
+import { Kernel } from '../kernel.ts';
 import type { Tensor } from '../tensor.ts';
+import { record } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
+
+const K = {
+  partial: new Kernel('cross-entropy.partial', src, 'partial'),
+  merge: new Kernel('cross-entropy.merge', src, 'merge'),
+  rows: new Kernel('cross-entropy.rows', src, 'rows'),
+  finish: new Kernel('cross-entropy.finish', src, 'finish'),
+  backward: new Kernel('cross-entropy.backward', src, 'backward'),
+};
+const WG = 64;
+/** Rows are split over lanes until this many threads share the forward... */
+const TARGET_THREADS = 4096;
+/** ...with at least this many columns per lane. */
+const MIN_COLS_PER_LANE = 64;
+
+/** Threads per row for the forward: 1 when there are rows enough to fill the adapter. */
+export function crossEntropyLanes(n: number, V: number): number {
+  return Math.max(1, Math.min(Math.ceil(TARGET_THREADS / Math.max(n, 1)), Math.floor(V / MIN_COLS_PER_LANE), 256));
+}
 
 /** Mean over rows whose label ≠ ignoreIndex of −log softmax(logits)[label]; logits [n, V], labels int32 [n]. */
 export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100): Tensor {
-  void logits; void labels; void ignoreIndex;
-  throw new BiudError('crossEntropy is not implemented yet');
+  if (logits.dtype !== 'float32' || logits.rank !== 2) throw new BiudError(`crossEntropy: logits must be float32 [n, V], got ${logits}`);
+  if (labels.dtype !== 'int32') throw new BiudError(`crossEntropy: labels must be int32 (class indices), got ${labels}`);
+  const [n, V] = logits.shape;
+  if (labels.rank !== 1 || labels.shape[0] !== n) {
+    throw new BiudError(`crossEntropy: labels have shape [${labels.shape}], logits [${logits.shape}]: expected labels [${n}], one per row`);
+  }
+  if (V === 0) throw new BiudError(`crossEntropy: logits [${logits.shape}] have no classes`);
+  if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1) throw new BiudError(`crossEntropy: ignoreIndex must be an int32, got ${ignoreIndex}`);
+  const e = logits.engine;
+  const lanes = crossEntropyLanes(n, V);
+  const uniforms = { n, V, ignore: ignoreIndex, lanes, nan_bits: 0x7fc00000 };
+  const loss = e.empty([]);
+  const stats = e.empty([2 * n + 1]); // lse per row, loss per row, 1/count
+  if (n === 0) {
+    e.clear(loss);
+    e.clear(stats);
+  } else if (lanes > 1) {
+    const part = e.empty([n, lanes, 2]);
+    e.dispatch(K.partial, { bindings: { x: logits, part_out: part }, uniforms, workgroups: e.grid1d(n * lanes, WG) });
+    e.dispatch(K.merge, { bindings: { x: logits, labels, part, stats_out: stats }, uniforms, workgroups: e.grid1d(n, WG) });
+    part.dispose();
+  } else {
+    e.dispatch(K.rows, { bindings: { x: logits, labels, stats_out: stats }, uniforms, workgroups: e.grid1d(n, WG) });
+  }
+  if (n > 0) e.dispatch(K.finish, { bindings: { labels, stats_out: stats, loss }, uniforms, workgroups: [1] });
+  if (!e.gradEnabled || !logits.requiresGrad) {
+    stats.dispose();
+    return loss;
+  }
+  return record('crossEntropy', [logits, labels], loss, (gy) => {
+    const dx = e.empty(logits.shape);
+    e.dispatch(K.backward, { bindings: { x: logits, labels, stats, gy, dx }, uniforms, workgroups: e.grid1d(n * V, WG) });
+    stats.dispose();
+    return [dx, null];
+  });
+}
+
+// ------------------------------------------------------------------ CPU reference (double)
+
+/** Loss and d loss/d logits (for upstream gradient `g`) over row-major logits [n, V]. */
+export function crossEntropyRef(logits: ArrayLike<number>, labels: ArrayLike<number>, V: number, ignoreIndex = -100, g = 1): { loss: number; dx: Float64Array } {
+  const n = labels.length;
+  const dx = new Float64Array(n * V);
+  let total = 0;
+  let count = 0;
+  const lses: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let v = 0; v < V; v++) m = Math.max(m, logits[i * V + v]);
+    let s = 0;
+    for (let v = 0; v < V; v++) s += Math.exp(logits[i * V + v] - m);
+    lses.push(m + Math.log(s));
+    const l = labels[i];
+    if (l === ignoreIndex) continue;
+    count++;
+    total += l >= 0 && l < V ? lses[i] - logits[i * V + l] : NaN;
+  }
+  const loss = count ? total / count : 0;
+  for (let i = 0; i < n; i++) {
+    const l = labels[i];
+    if (l === ignoreIndex || !(l >= 0 && l < V)) continue;
+    for (let v = 0; v < V; v++) dx[i * V + v] = ((Math.exp(logits[i * V + v] - lses[i]) - (v === l ? 1 : 0)) * g) / count;
+  }
+  return { loss, dx };
 }
