@@ -1,0 +1,415 @@
+// 3-D convolution (PyTorch F.conv3d: cross-correlation, zero padding), forward and both
+// backward passes, as direct kernels. conv2d runs here with depth 1.
+//
+//   y[n,co,o]  = b[co] + Σ_{ci,k} x[n,ci, o·s − p + k] · w[co,ci,k]                       (o, k, s, p per axis)
+//   dx[n,ci,i] = Σ_{co,k : (i + p − k) ≡ 0 mod s, 0 ≤ (i + p − k)/s < O} gy[n,co,(i + p − k)/s] · w[co,ci,k]
+//   dw[co,ci,k] = Σ_{n,o} gy[n,co,o] · x[n,ci, o·s − p + k]
+//
+// Register blocking (PLATFORM.md: on a software adapter every storage load is a per-lane
+// gather, so what counts is FMAs per load): each `forward` thread holds 4 output positions
+// along W × 8 output channels (8 vec4 accumulators, weights packed so 4 channels are one vec4);
+// `backward_x` holds 4 input positions × 8 input channels; `backward_w` holds 8 output × 8
+// input channels of one kernel tap. Along W the inputs a thread needs at kernel tap kw + s are
+// the ones it needed at kw, shifted by one position, so the window slides: one new load per tap
+// instead of four. No workgroup memory, no barriers.
+
+struct Params {
+  N: u32, Cin: u32, Cout: u32, blocks: u32,    // blocks: work items of the dispatch
+  D: u32, H: u32, W: u32, cpad: u32,           // cpad: channels of the packed weights (multiple of 8)
+  OD: u32, OH: u32, OW: u32, has_bias: u32,
+  KD: u32, KH: u32, KW: u32, chunks: u32,      // chunks: the reduction of backward_w split this many ways
+  SD: u32, SH: u32, SW: u32, chunk_rows: u32,  // chunk_rows: (n, od, oh) rows per chunk
+  PD: u32, PH: u32, PW: u32, _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> wv: array<vec4f>;   // packed weights, read as vec4
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> gy: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+override WG: u32 = 64;
+
+fn linear(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+
+fn kvol() -> u32 { return u.KD * u.KH * u.KW; }
+
+// ------------------------------------------------------------------ weight packing
+
+// out[(ci·kvol + k)·cpad + co] = w[co, ci, k], zero for co ≥ Cout: the forward reads 4 output
+// channels of one tap as one vec4.
+@compute @workgroup_size(WG)
+fn pack_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear(gid, nwg);
+  if (i >= u.blocks) { return; }
+  let co = i % u.cpad;
+  let rk = i / u.cpad;
+  let ci = rk / kvol();
+  let k = rk % kvol();
+  out[i] = select(0.0, w[(min(co, u.Cout - 1u) * u.Cin + ci) * kvol() + k], co < u.Cout);
+}
+
+// out[(co·kvol + k)·cpad + ci] = w[co, ci, k], zero for ci ≥ Cin: backward_x reads 4 input
+// channels of one tap as one vec4.
+@compute @workgroup_size(WG)
+fn pack_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear(gid, nwg);
+  if (i >= u.blocks) { return; }
+  let ci = i % u.cpad;
+  let rk = i / u.cpad;
+  let co = rk / kvol();
+  let k = rk % kvol();
+  out[i] = select(0.0, w[(co * u.Cin + min(ci, u.Cin - 1u)) * kvol() + k], ci < u.Cin);
+}
+
+// ------------------------------------------------------------------ forward
+
+// x at (row, iw), zero outside [0, W): the padding.
+fn x_row(row: u32, iw: i32) -> f32 {
+  let ok = iw >= 0 && iw < i32(u.W);
+  return select(0.0, x[row + u32(select(0, iw, ok))], ok);
+}
+
+// One thread: output positions ow0..ow0+3 of row (n, od, oh) × output channels 8·cb..8·cb+7.
+@compute @workgroup_size(WG)
+fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.blocks) { return; }
+  let owBlocks = (u.OW + 3u) / 4u;
+  let cBlocks = u.cpad / 8u;
+  var r = t;
+  let ow0 = (r % owBlocks) * 4u; r /= owBlocks;
+  let oh = r % u.OH; r /= u.OH;
+  let od = r % u.OD; r /= u.OD;
+  let cb = r % cBlocks;
+  let n = r / cBlocks;
+
+  // a<t><h>: position ow0 + t, channels 8·cb + 4h .. +3.
+  var a00 = vec4f(0.0); var a01 = vec4f(0.0);
+  var a10 = vec4f(0.0); var a11 = vec4f(0.0);
+  var a20 = vec4f(0.0); var a21 = vec4f(0.0);
+  var a30 = vec4f(0.0); var a31 = vec4f(0.0);
+
+  let sw = i32(u.SW);
+  let iw0 = i32(ow0 * u.SW) - i32(u.PW);
+  let id0 = i32(od * u.SD) - i32(u.PD);
+  let ih0 = i32(oh * u.SH) - i32(u.PH);
+  // Taps whose rows lie in the padding contribute nothing: clip the kd, kh ranges.
+  let kd_lo = u32(max(-id0, 0));
+  let kd_hi = u32(clamp(i32(u.D) - id0, 0, i32(u.KD)));
+  let kh_lo = u32(max(-ih0, 0));
+  let kh_hi = u32(clamp(i32(u.H) - ih0, 0, i32(u.KH)));
+  let cv = u.cpad / 4u;
+  let chains = min(u.SW, u.KW);
+
+  for (var ci = 0u; ci < u.Cin; ci++) {
+    let xc = (n * u.Cin + ci) * u.D;
+    for (var kd = kd_lo; kd < kd_hi; kd++) {
+      let xd = (xc + u32(id0 + i32(kd))) * u.H;
+      for (var kh = kh_lo; kh < kh_hi; kh++) {
+        let row = (xd + u32(ih0 + i32(kh))) * u.W;
+        let wrow = ((ci * u.KD + kd) * u.KH + kh) * u.KW;
+        // Taps kw ≡ c (mod s) form a chain: from one to the next the 4 positions shift by one.
+        for (var c = 0u; c < chains; c++) {
+          var iw = iw0 + i32(c);
+          var x0 = x_row(row, iw);
+          var x1 = x_row(row, iw + sw);
+          var x2 = x_row(row, iw + 2 * sw);
+          var x3 = x_row(row, iw + 3 * sw);
+          for (var kw = c; kw < u.KW; kw += u.SW) {
+            let wi = (wrow + kw) * cv + 2u * cb;
+            let w0 = wv[wi];
+            let w1 = wv[wi + 1u];
+            a00 = fma(vec4f(x0), w0, a00); a01 = fma(vec4f(x0), w1, a01);
+            a10 = fma(vec4f(x1), w0, a10); a11 = fma(vec4f(x1), w1, a11);
+            a20 = fma(vec4f(x2), w0, a20); a21 = fma(vec4f(x2), w1, a21);
+            a30 = fma(vec4f(x3), w0, a30); a31 = fma(vec4f(x3), w1, a31);
+            iw += sw;
+            x0 = x1; x1 = x2; x2 = x3;
+            x3 = x_row(row, iw + 3 * sw);
+          }
+        }
+      }
+    }
+  }
+
+  let s = u.OD * u.OH * u.OW;
+  let pos = (od * u.OH + oh) * u.OW + ow0;
+  let co0 = 8u * cb;
+  store_y(n, co0, s, pos, u.OW - ow0, a00, a10, a20, a30);
+  store_y(n, co0 + 4u, s, pos, u.OW - ow0, a01, a11, a21, a31);
+}
+
+// Four channels co..co+3 at four positions pos..pos+3 of one output row, with the bias.
+// `valid`: positions left in the row from pos.
+fn store_y(n: u32, co: u32, s: u32, pos: u32, valid: u32, p0: vec4f, p1: vec4f, p2: vec4f, p3: vec4f) {
+  for (var j = 0u; j < 4u; j++) {
+    let c = co + j;
+    if (c >= u.Cout) { return; }
+    let b = select(0.0, bias[c], u.has_bias != 0u);
+    let base = (n * u.Cout + c) * s + pos;
+    out[base] = p0[j] + b;
+    if (valid > 1u) { out[base + 1u] = p1[j] + b; }
+    if (valid > 2u) { out[base + 2u] = p2[j] + b; }
+    if (valid > 3u) { out[base + 3u] = p3[j] + b; }
+  }
+}
+
+// ------------------------------------------------------------------ backward: dx
+
+// gy at (row, ow), zero outside [0, OW).
+fn gy_row(row: u32, ow: i32) -> f32 {
+  let ok = ow >= 0 && ow < i32(u.OW);
+  return select(0.0, gy[row + u32(select(0, ow, ok))], ok);
+}
+
+// One thread: input channels 8·cb..8·cb+7 × four input positions of one phase along W,
+// iw = rw + s·(m0 + t), t = 0..3. Positions of one phase receive from the same taps
+// kw ≡ rw + p (mod s), and from output positions (rw + p − kw)/s + m0 + t: consecutive, so the
+// window of gy values slides by one from tap to tap, for every stride.
+@compute @workgroup_size(WG)
+fn backward_x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.blocks) { return; }
+  let phases = min(u.SW, u.W);
+  let perPhase = (u.W + u.SW - 1u) / u.SW;
+  let mBlocks = (perPhase + 3u) / 4u;
+  let cBlocks = u.cpad / 8u;
+  var r = t;
+  let m0 = (r % mBlocks) * 4u; r /= mBlocks;
+  let rw = r % phases; r /= phases;
+  let ih = r % u.H; r /= u.H;
+  let id = r % u.D; r /= u.D;
+  let cb = r % cBlocks;
+  let n = r / cBlocks;
+
+  var a00 = vec4f(0.0); var a01 = vec4f(0.0);
+  var a10 = vec4f(0.0); var a11 = vec4f(0.0);
+  var a20 = vec4f(0.0); var a21 = vec4f(0.0);
+  var a30 = vec4f(0.0); var a31 = vec4f(0.0);
+
+  let cv = u.cpad / 4u;
+  let kw0 = (rw + u.PW) % u.SW;
+  let jd = id + u.PD;   // od·s + kd = id + p
+  let jh = ih + u.PH;
+  let jw = rw + u.PW;
+  if (kw0 < u.KW) {
+    for (var co = 0u; co < u.Cout; co++) {
+      let gc = (n * u.Cout + co) * u.OD;
+      let wc = co * u.KD;
+      for (var kd = jd % u.SD; kd < u.KD && kd <= jd; kd += u.SD) {
+        let od = (jd - kd) / u.SD;
+        if (od >= u.OD) { continue; }
+        for (var kh = jh % u.SH; kh < u.KH && kh <= jh; kh += u.SH) {
+          let oh = (jh - kh) / u.SH;
+          if (oh >= u.OH) { continue; }
+          let row = ((gc + od) * u.OH + oh) * u.OW;
+          let wrow = ((wc + kd) * u.KH + kh) * u.KW;
+          var ow = i32((jw - kw0) / u.SW + m0);
+          var g0 = gy_row(row, ow);
+          var g1 = gy_row(row, ow + 1);
+          var g2 = gy_row(row, ow + 2);
+          var g3 = gy_row(row, ow + 3);
+          for (var kw = kw0; kw < u.KW; kw += u.SW) {
+            let wi = (wrow + kw) * cv + 2u * cb;
+            let w0 = wv[wi];
+            let w1 = wv[wi + 1u];
+            a00 = fma(vec4f(g0), w0, a00); a01 = fma(vec4f(g0), w1, a01);
+            a10 = fma(vec4f(g1), w0, a10); a11 = fma(vec4f(g1), w1, a11);
+            a20 = fma(vec4f(g2), w0, a20); a21 = fma(vec4f(g2), w1, a21);
+            a30 = fma(vec4f(g3), w0, a30); a31 = fma(vec4f(g3), w1, a31);
+            ow -= 1;
+            g3 = g2; g2 = g1; g1 = g0;
+            g0 = gy_row(row, ow);
+          }
+        }
+      }
+    }
+  }
+
+  let s = u.D * u.H * u.W;
+  let rowBase = (id * u.H + ih) * u.W;
+  let ci0 = 8u * cb;
+  let iw0 = rw + u.SW * m0;
+  store_dx(n, ci0, s, rowBase, iw0, a00, a10, a20, a30);
+  store_dx(n, ci0 + 4u, s, rowBase, iw0, a01, a11, a21, a31);
+}
+
+// Four channels ci..ci+3 at positions iw0, iw0 + s, iw0 + 2s, iw0 + 3s of one input row.
+fn store_dx(n: u32, ci: u32, s: u32, rowBase: u32, iw0: u32, p0: vec4f, p1: vec4f, p2: vec4f, p3: vec4f) {
+  for (var j = 0u; j < 4u; j++) {
+    let c = ci + j;
+    if (c >= u.Cin) { return; }
+    let base = (n * u.Cin + c) * s + rowBase;
+    if (iw0 < u.W) { out[base + iw0] = p0[j]; }
+    if (iw0 + u.SW < u.W) { out[base + iw0 + u.SW] = p1[j]; }
+    if (iw0 + 2u * u.SW < u.W) { out[base + iw0 + 2u * u.SW] = p2[j]; }
+    if (iw0 + 3u * u.SW < u.W) { out[base + iw0 + 3u * u.SW] = p3[j]; }
+  }
+}
+
+// ------------------------------------------------------------------ backward: dw
+
+// One thread: output channels 8·cb..+7 × input channels 8·ib..+7 of one tap k, summed over the
+// (n, od, oh) rows of one chunk; chunk partial sums land in out[chunk][co][ci][k] and are added
+// up afterwards. Along a row only ow with 0 ≤ ow·s − p + kw < W contribute: the loop visits
+// just those, so it needs no masks.
+@compute @workgroup_size(WG)
+fn backward_w(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.blocks) { return; }
+  let kv = kvol();
+  let oBlocks = (u.Cout + 7u) / 8u;
+  let iBlocks = (u.Cin + 7u) / 8u;
+  var r = t;
+  let k = r % kv; r /= kv;
+  let ib = r % iBlocks; r /= iBlocks;
+  let ob = r % oBlocks;
+  let chunk = r / oBlocks;
+  let kw = k % u.KW;
+  let kh = (k / u.KW) % u.KH;
+  let kd = k / (u.KW * u.KH);
+
+  // acc<j><h>: output channel 8·ob + j, input channels 8·ib + 4h .. +3.
+  var c00 = vec4f(0.0); var c01 = vec4f(0.0);
+  var c10 = vec4f(0.0); var c11 = vec4f(0.0);
+  var c20 = vec4f(0.0); var c21 = vec4f(0.0);
+  var c30 = vec4f(0.0); var c31 = vec4f(0.0);
+  var c40 = vec4f(0.0); var c41 = vec4f(0.0);
+  var c50 = vec4f(0.0); var c51 = vec4f(0.0);
+  var c60 = vec4f(0.0); var c61 = vec4f(0.0);
+  var c70 = vec4f(0.0); var c71 = vec4f(0.0);
+
+  // Valid ow: 0 ≤ ow·s − p + kw < W.
+  let shift = i32(kw) - i32(u.PW);
+  let ow_lo = u32(max((-shift + i32(u.SW) - 1) / i32(u.SW), 0));
+  let last = i32(u.W) - 1 - shift;   // ow·s ≤ last; none when last < 0 (truncating division would say one)
+  let ow_hi = select(0u, min(u32(last) / u.SW + 1u, u.OW), last >= 0);
+  let rows = u.N * u.OD * u.OH;
+  let r_lo = chunk * u.chunk_rows;
+  let r_hi = min(r_lo + u.chunk_rows, rows);
+  let so = u.OD * u.OH * u.OW;     // gy channel stride
+  let si = u.D * u.H * u.W;        // x channel stride
+  let co0 = 8u * ob;
+  let ci0 = 8u * ib;
+  // Channel offsets, clamped to a real channel: the extra lanes compute sums never stored.
+  let g1 = min(co0 + 1u, u.Cout - 1u) * so; let g2 = min(co0 + 2u, u.Cout - 1u) * so;
+  let g3 = min(co0 + 3u, u.Cout - 1u) * so; let g4 = min(co0 + 4u, u.Cout - 1u) * so;
+  let g5 = min(co0 + 5u, u.Cout - 1u) * so; let g6 = min(co0 + 6u, u.Cout - 1u) * so;
+  let g7 = min(co0 + 7u, u.Cout - 1u) * so; let g0 = co0 * so;
+  let x1 = min(ci0 + 1u, u.Cin - 1u) * si; let x2 = min(ci0 + 2u, u.Cin - 1u) * si;
+  let x3 = min(ci0 + 3u, u.Cin - 1u) * si; let x4 = min(ci0 + 4u, u.Cin - 1u) * si;
+  let x5 = min(ci0 + 5u, u.Cin - 1u) * si; let x6 = min(ci0 + 6u, u.Cin - 1u) * si;
+  let x7 = min(ci0 + 7u, u.Cin - 1u) * si; let x0 = ci0 * si;
+
+  for (var rr = r_lo; rr < r_hi; rr++) {
+    let oh = rr % u.OH;
+    let od = (rr / u.OH) % u.OD;
+    let n = rr / (u.OH * u.OD);
+    let id = i32(od * u.SD + kd) - i32(u.PD);
+    let ih = i32(oh * u.SH + kh) - i32(u.PH);
+    if (id < 0 || id >= i32(u.D) || ih < 0 || ih >= i32(u.H)) { continue; }
+    let gb = n * u.Cout * so + (od * u.OH + oh) * u.OW;
+    let xb = n * u.Cin * si + (u32(id) * u.H + u32(ih)) * u.W;
+    for (var ow = ow_lo; ow < ow_hi; ow++) {
+      let gi = gb + ow;
+      let xi = xb + u32(i32(ow * u.SW) + shift);
+      let xa = vec4f(x[xi + x0], x[xi + x1], x[xi + x2], x[xi + x3]);
+      let xb4 = vec4f(x[xi + x4], x[xi + x5], x[xi + x6], x[xi + x7]);
+      var g = vec4f(gy[gi + g0]);
+      c00 = fma(g, xa, c00); c01 = fma(g, xb4, c01);
+      g = vec4f(gy[gi + g1]);
+      c10 = fma(g, xa, c10); c11 = fma(g, xb4, c11);
+      g = vec4f(gy[gi + g2]);
+      c20 = fma(g, xa, c20); c21 = fma(g, xb4, c21);
+      g = vec4f(gy[gi + g3]);
+      c30 = fma(g, xa, c30); c31 = fma(g, xb4, c31);
+      g = vec4f(gy[gi + g4]);
+      c40 = fma(g, xa, c40); c41 = fma(g, xb4, c41);
+      g = vec4f(gy[gi + g5]);
+      c50 = fma(g, xa, c50); c51 = fma(g, xb4, c51);
+      g = vec4f(gy[gi + g6]);
+      c60 = fma(g, xa, c60); c61 = fma(g, xb4, c61);
+      g = vec4f(gy[gi + g7]);
+      c70 = fma(g, xa, c70); c71 = fma(g, xb4, c71);
+    }
+  }
+
+  let base = chunk * u.Cout * u.Cin * kv;
+  store_dw(base, co0, ci0, k, c00, c01);
+  store_dw(base, co0 + 1u, ci0, k, c10, c11);
+  store_dw(base, co0 + 2u, ci0, k, c20, c21);
+  store_dw(base, co0 + 3u, ci0, k, c30, c31);
+  store_dw(base, co0 + 4u, ci0, k, c40, c41);
+  store_dw(base, co0 + 5u, ci0, k, c50, c51);
+  store_dw(base, co0 + 6u, ci0, k, c60, c61);
+  store_dw(base, co0 + 7u, ci0, k, c70, c71);
+}
+
+// dw[co, ci0..ci0+7, k] of one chunk.
+fn store_dw(base: u32, co: u32, ci0: u32, k: u32, lo: vec4f, hi: vec4f) {
+  if (co >= u.Cout) { return; }
+  let kv = kvol();
+  let at = base + (co * u.Cin + ci0) * kv + k;
+  for (var j = 0u; j < 4u; j++) {
+    if (ci0 + j < u.Cin) { out[at + j * kv] = lo[j]; }
+    if (ci0 + 4u + j < u.Cin) { out[at + (4u + j) * kv] = hi[j]; }
+  }
+}
+
+// ------------------------------------------------------------------ bias
+
+// out[n, co, s] += b[co] (the patch-embedding path: the matmul leaves the bias out).
+@compute @workgroup_size(WG)
+fn add_bias(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear(gid, nwg);
+  if (i >= u.blocks) { return; }
+  let s = u.OD * u.OH * u.OW;
+  out[i] += bias[(i / s) % u.Cout];
+}
+
+// ------------------------------------------------------------------ patches (kernel = stride, no padding)
+
+// Non-overlapping patches are a permutation of x. With p = (pd, ph, pw) the patch and
+// q = (ci, kd, kh, kw) the place in it:
+//   cols[n, p, q] = x[n, ci, pd·KD + kd, ph·KH + kh, pw·KW + kw]      (TRANS: colsT[n, q, p])
+// One thread copies one kernel row (KW values). DIR 0 gathers x into cols (im2col); DIR 1
+// writes cols back into x's layout (col2im, the dx of the patch path; cells past the last whole
+// patch are not written and are zeroed beforehand).
+override DIR: u32 = 0;
+override TRANS: bool = false;
+
+@group(0) @binding(7) var<storage, read> src: array<f32>;
+
+@compute @workgroup_size(WG)
+fn patches(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.blocks) { return; }
+  var r = t;
+  let kh = r % u.KH; r /= u.KH;
+  let kd = r % u.KD; r /= u.KD;
+  let ci = r % u.Cin; r /= u.Cin;
+  let P = u.OD * u.OH * u.OW;
+  let p = r % P;
+  let n = r / P;
+  let pw = p % u.OW;
+  let ph = (p / u.OW) % u.OH;
+  let pd = p / (u.OW * u.OH);
+  let xi = (((n * u.Cin + ci) * u.D + pd * u.KD + kd) * u.H + ph * u.KH + kh) * u.W + pw * u.KW;
+  let Q = u.Cin * kvol();
+  let q0 = ((ci * u.KD + kd) * u.KH + kh) * u.KW;
+  // Offset of (n, p, q0) in cols, and the step from q to q + 1.
+  let c0 = select((n * P + p) * Q + q0, (n * Q + q0) * P + p, TRANS);
+  let step = select(1u, P, TRANS);
+  for (var kw = 0u; kw < u.KW; kw++) {
+    if (DIR == 0u) {
+      out[c0 + kw * step] = src[xi + kw];
+    } else {
+      out[xi + kw] = src[c0 + kw * step];
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// 3-D average and max pooling (PyTorch F.avg_pool3d with count_include_pad=True, F.max_pool3d),
+// forward and backward. Each (n, c) volume is pooled on its own; o, k, s, p are per axis.
+//
+//   avg:  y[o] = (1/|k|) Σ_{k} x[o·s − p + k]        (padding cells count as zeros)
+//         dx[i] = (1/|k|) Σ_{o : window o holds i} gy[o]
+//   max:  y[o] = max over the window's real cells;  arg[o] = the first cell reaching it in
+//         row-major order (PyTorch's scan; a NaN takes over as it does there)
+//         dx[i] = Σ_{o : arg[o] = i} gy[o]
+//
+// Backward gathers: one thread per input cell visits just the windows that hold it, the o with
+// o·s − p ≤ i ≤ o·s − p + k − 1, so no atomics are needed.
+
+struct Params {
+  NC: u32, D: u32, H: u32, W: u32,
+  OD: u32, OH: u32, OW: u32, n: u32,   // n: threads of the dispatch
+  KD: u32, KH: u32, KW: u32, _p0: u32,
+  SD: u32, SH: u32, SW: u32, _p1: u32,
+  PD: u32, PH: u32, PW: u32, _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gy: array<f32>;
+@group(0) @binding(3) var<storage, read> arg_in: array<i32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> arg: array<i32>;
+
+override WG: u32 = 64;
+
+fn linear(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+
+// The window of output cell t: its first input coordinate per axis (may lie in the padding),
+// and its volume (n, c).
+struct Window { nc: u32, d0: i32, h0: i32, w0: i32 }
+
+fn window(t: u32) -> Window {
+  let ow = t % u.OW;
+  let oh = (t / u.OW) % u.OH;
+  let od = (t / (u.OW * u.OH)) % u.OD;
+  let nc = t / (u.OW * u.OH * u.OD);
+  return Window(nc, i32(od * u.SD) - i32(u.PD), i32(oh * u.SH) - i32(u.PH), i32(ow * u.SW) - i32(u.PW));
+}
+
+// The part of a window inside the input along one axis: [max(a, 0), min(a + k, n)).
+fn lo(a: i32) -> i32 { return max(a, 0); }
+fn hi(a: i32, k: u32, n: u32) -> i32 { return min(a + i32(k), i32(n)); }
+
+@compute @workgroup_size(WG)
+fn avg_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.n) { return; }
+  let w = window(t);
+  let base = w.nc * u.D * u.H * u.W;
+  var acc = 0.0;
+  for (var d = lo(w.d0); d < hi(w.d0, u.KD, u.D); d++) {
+    for (var h = lo(w.h0); h < hi(w.h0, u.KH, u.H); h++) {
+      let row = base + (u32(d) * u.H + u32(h)) * u.W;
+      for (var c = lo(w.w0); c < hi(w.w0, u.KW, u.W); c++) {
+        acc += x[row + u32(c)];
+      }
+    }
+  }
+  y[t] = acc / f32(u.KD * u.KH * u.KW);
+}
+
+@compute @workgroup_size(WG)
+fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.n) { return; }
+  let w = window(t);
+  let base = w.nc * u.D * u.H * u.W;
+  var best = 0.0;
+  var at = -1;
+  for (var d = lo(w.d0); d < hi(w.d0, u.KD, u.D); d++) {
+    for (var h = lo(w.h0); h < hi(w.h0, u.KH, u.H); h++) {
+      let row = (u32(d) * u.H + u32(h)) * u.W;
+      for (var c = lo(w.w0); c < hi(w.w0, u.KW, u.W); c++) {
+        let v = x[base + row + u32(c)];
+        // Strictly greater keeps the first of equal maxima; v != v: a NaN, which PyTorch propagates.
+        if (at < 0 || v > best || v != v) {
+          best = v;
+          at = i32(row + u32(c));
+        }
+      }
+    }
+  }
+  y[t] = best;
+  arg[t] = at;
+}
+
+// The output cells whose window holds input coordinate i along one axis: [first, last).
+fn first_out(i: u32, k: u32, s: u32, p: u32) -> u32 {
+  // o·s − p + k − 1 ≥ i  ⇔  o ≥ (i + p − k + 1)/s, rounded up.
+  let a = i32(i + p) - i32(k) + 1;
+  return select(0u, (u32(a) + s - 1u) / s, a > 0);
+}
+fn end_out(i: u32, s: u32, p: u32, o: u32) -> u32 {
+  // o·s − p ≤ i  ⇔  o ≤ (i + p)/s.
+  return min((i + p) / s + 1u, o);
+}
+
+// One thread per input cell. MAX 0: average pooling; MAX 1: max pooling through arg.
+override MAX: bool = false;
+
+@compute @workgroup_size(WG)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.n) { return; }
+  let iw = t % u.W;
+  let ih = (t / u.W) % u.H;
+  let id = (t / (u.W * u.H)) % u.D;
+  let nc = t / (u.W * u.H * u.D);
+  let me = i32((id * u.H + ih) * u.W + iw);
+  let base = nc * u.OD * u.OH * u.OW;
+  var acc = 0.0;
+  for (var od = first_out(id, u.KD, u.SD, u.PD); od < end_out(id, u.SD, u.PD, u.OD); od++) {
+    for (var oh = first_out(ih, u.KH, u.SH, u.PH); oh < end_out(ih, u.SH, u.PH, u.OH); oh++) {
+      let row = base + (od * u.OH + oh) * u.OW;
+      for (var ow = first_out(iw, u.KW, u.SW, u.PW); ow < end_out(iw, u.SW, u.PW, u.OW); ow++) {
+        if (MAX) {
+          if (arg_in[row + ow] == me) { acc += gy[row + ow]; }
+        } else {
+          acc += gy[row + ow];
+        }
+      }
+    }
+  }
+  y[t] = select(acc / f32(u.KD * u.KH * u.KW), acc, MAX);
+}
