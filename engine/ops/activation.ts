@@ -39,7 +39,7 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 // ------------------------------------------------------------------ CPU references (double)
 
 /**
- * erf(x) to ~1e-15: the Maclaurin series below |x| = 2.5 (terms peak near e^(x²), so at most a
+ * erf(x) to ~1e-14: the Maclaurin series below |x| = 2.5 (terms peak near e^(x²), so at most a
  * few hundred ulps are lost), Lentz's continued fraction for erfc above.
  */
 export function erfRef(x: number): number {

@@ -151,10 +151,11 @@ export class AdamW {
 
 /**
  * PyTorch's AdamW on the CPU in float32 steps, for `grads` one array per step; returns the final
- * parameters. `decayEnd`: elements [0, decayEnd) take weight decay (default: all).
+ * parameters. `decayEnd`: elements [0, decayEnd) take weight decay (default: all); `lrs`: a
+ * learning rate per step (default: opts.lr throughout).
  */
-export function adamwRef(param: ArrayLike<number>, grads: ArrayLike<number>[], opts: AdamWOptions & { decayEnd?: number }): Float32Array {
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01, maxGradNorm } = opts;
+export function adamwRef(param: ArrayLike<number>, grads: ArrayLike<number>[], opts: AdamWOptions & { decayEnd?: number; lrs?: readonly number[] }): Float32Array {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01, maxGradNorm } = opts;
   const n = param.length;
   const decayEnd = opts.decayEnd ?? n;
   const f = Math.fround;
@@ -163,6 +164,7 @@ export function adamwRef(param: ArrayLike<number>, grads: ArrayLike<number>[], o
   const v = new Float32Array(n);
   grads.forEach((g, s) => {
     const t = s + 1;
+    const lr = opts.lrs?.[s] ?? opts.lr;
     let c = 1;
     if (maxGradNorm !== undefined) {
       let ss = 0;
