@@ -119,6 +119,9 @@ export const LEXICON: FindingLexicon[] = [
         String.raw`\b(?:hydropericardium|hemopericardium)\b`,
         String.raw`\bpericardi\w*(?: \w+)?(?: space| area| recess)? (?:minimal |mild |small |thin )?(?:effusion|fluid|collection)s?\b`,
         String.raw`\b(?:effusion|fluid|collection)s?[\w ,.-]{0,60}?\bpericardi\w*`,
+        // "An effusion of 9 mm is observed in the thickest part of the pericardium": the place
+        // comes after the measurement, a longer way from the noun.
+        String.raw`\b(?:effusion|fluid|collection)s?\b[\w ,.-]{0,120}?\b(?:in|of|at|within|into) (?:the )?(?:[\w-]+ ){0,3}pericardi(?:um|al (?:area|space|cavity|sac|recess(?:es)?))\b`,
       ]),
     ],
     veto: [/\bpericardial (?:fat|recess(?:es)? (?:are|is) normal)\b/gi],
@@ -204,10 +207,11 @@ export const LEXICON: FindingLexicon[] = [
       ]),
     ],
     veto: [
-      /\b(?:thyroid|liver|hepatic|adrenal|spleen|splenic|kidney|renal|breast|pancrea\w*|gland|lobe of the liver|axilla\w*|subcutaneous|skin|peritone\w*|omentum|mesenter\w*|uterus|ovar\w*|pleural-based mass|schmorl|pleural nodules?)\b/gi,
-      // Centrilobular nodules with tree-in-bud are small-airway infection, not nodules.
-      /\b(?:centri-?(?:acinar|lobular)|tree|buds?|budding)\b/gi,
-      /\b(?:in|of) the (?:anterior |posterior |middle )?mediastinum\b/gi,
+      /\b(?:thyroid|liver|hepatic|adrenals?|spleen|splenic|kidneys?|renal|breasts?|pancrea\w*|glands?|lobe of the liver|axilla\w*|subcutaneous|skin|peritone\w*|omentum|mesenter\w*|uterus|ovar\w*|pleural-based mass|schmorl|pleural nodules?)\b/gi,
+      /\b(?:in|of) (?:the )?(?:anterior |posterior |middle |superior )?(?:(?:and|or) (?:anterior |posterior |middle )?)?mediastinum\b/gi,
+      // Hypo-/hyperdense is how solid organs' nodules are described (thyroid, liver, adrenal);
+      // lung nodules are solid, ground-glass or calcified.
+      /\b(?:hypo|hyper|iso)-?(?:dense|attenuat\w*|echoic)\b/gi,
     ],
   },
   {
@@ -218,7 +222,9 @@ export const LEXICON: FindingLexicon[] = [
     // other organs.
     mentions: [
       rx([
-        String.raw`\bground[- ]?glass\b(?! (?:density )?(?:nodul\w*|nodular|halo))`,
+        // "Frosted glass" and "icy" are how the Turkish "buzlu cam" is sometimes translated.
+        String.raw`\b(?:ground|frosted|frosty|icy)[- ]?glass\b(?! (?:density )?(?:nodul\w*|nodular|halo))`,
+        String.raw`\bicy densit(?:y|ies)\b`,
       ]),
       {
         re: rx([String.raw`\b(?:dependent|depandant|dependant)(?:-like)?(?: nonspecific| mild| minimal| linear)? (?:densit(?:y|ies)|density increases?|increases? in density|areas?|changes?)\b`]),
@@ -231,7 +237,7 @@ export const LEXICON: FindingLexicon[] = [
           String.raw`\b(?:increased?|increases?|increase in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
           String.raw`\b(?:patchy|acinar|alveolar|hazy|faint) (?:densit(?:y|ies)|opacit\w*|areas?)\b`,
         ]),
-        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:sequel\\w*|pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|linear|band|atelecta\\w*|nodul\\w*|nodular|mass|consolidat\\w*|dependent)\\b`, 'i'),
+        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|(?:micro)?nodul\\w*|mass|consolidat\\w*|dependent|buds?|budding|peribronch\\w*)\\b`, 'i'),
       },
     ],
   },
@@ -243,10 +249,15 @@ export const LEXICON: FindingLexicon[] = [
       rx([
         String.raw`\bsequel(?:a|ae|ea|e)\b`,
         String.raw`\bfibro(?:sis|tic|us)\b`,
-        String.raw`\bfibro-?atelecta\w*`,
+        String.raw`\bfibro-?atel[ae]c?ta\w*`,
         String.raw`\bfibrotic bands?\b`,
         String.raw`\bscar(?:s|ring)?\b`,
-        String.raw`\bpleuroparenchymal (?:changes?|thickening|bands?)\b`,
+        // Pleuroparenchymal (also "pleural parenchymal", "pleuraparenchymal") density, bands and
+        // retraction are apical/basal scars; so are parenchymal and subpleural bands (but "band
+        // atelectasis" is atelectasis).
+        String.raw`\bpleur[oa]-?\s?parenchymal (?:(?:linear|minimal|mild|fibrotic) )?(?:changes?|thickening|bands?|densit(?:y|ies)|density increases?|increases? in density|recession|retractions?|scars?)\b`,
+        String.raw`\bincreases? in (?:the )?pleur[oa]-?\s?parenchymal (?:linear )?densit(?:y|ies)\b`,
+        String.raw`\b(?:parenchymal|parachymal|subpleural|linear)(?: [\w-]+)? bands?\b(?![ -](?:atelecta\w*|like atelecta\w*))`,
       ]),
     ],
     veto: [
@@ -287,6 +298,11 @@ export const LEXICON: FindingLexicon[] = [
       rx([
         String.raw`\bperibronch(?:ial|ovascular)?(?: (?!and\b)[\w-]+){0,3}? (?:walls? )?(?:thicken\w*|thickness(?: increases?)?|increases? in (?:wall )?thickness|cuffing)`,
         String.raw`\b(?:thicken\w*|increased? (?:in )?(?:the )?thickness)(?: of| in)?(?: the)?(?: (?!and\b)[\w-]+){0,3}? peribronch(?:ial|ovascular)?\b`,
+        // Increased density around the bronchi ("peribronchial density increases") is the same
+        // cuffing, seen as density rather than as a wall.
+        String.raw`\bperibronch(?:ial|ovascular)(?: soft tissue)? (?:density increases?|increases? in density)\b`,
+        String.raw`\bincrease[sd]? (?:in )?(?:the )?peribronch(?:ial|ovascular) density\b`,
+        String.raw`\b(?:increased density|density increases?|increases? in density)(?: \w+){0,3} (?:in|of) the peribronch(?:ial|ovascular) (?:areas?|regions?|interstitium)\b`,
       ]),
     ],
   },
@@ -307,6 +323,10 @@ export const LEXICON: FindingLexicon[] = [
         String.raw`\b(?:thicken\w*|thickness increases?)(?: of)?(?: the)?(?: (?!and\b)[\w-]+){0,2}? (?:interlobular )?sept(?:al|a|um)\b`,
         String.raw`\bsept(?:al|a) and (?:interstitial|intralobular) (?:thicken\w*|thickness)`,
         String.raw`\bkerley\b`,
+        // Thickening named first and the septa later in a list ("thickening of parenchymal bands
+        // and interlobular septa"), and interstitial thickening, which annotators counted here.
+        String.raw`\bthicken\w*\b[\w ,-]{0,40}?\binterlobular sept(?:a|al|um)\b`,
+        String.raw`\binterstitial (?:thicken\w*|thickness(?: increases?)?)`,
       ]),
     ],
     veto: [/\b(?:interatrial|interventricular|nasal)\b/gi],

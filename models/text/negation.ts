@@ -10,9 +10,13 @@ import type { Span } from './sentences.ts';
 /**
  * 'uncertain': hedged ("may be compatible with X", "suspicious for X"), counted as present;
  * 'questioned': the mention itself is put as a question ("atelectasis?"), which CT-RATE's
- * annotators mostly did not label.
+ * annotators mostly did not label; 'speculative': the mention is only offered as a possible
+ * explanation of something else ("the described appearances may be due to atelectasis", "this
+ * appearance was thought to be compatible with sequelae", "suggests a sequela change"), which
+ * they did not label either. A hedge after the mention ("a nodule that may be a lymph node")
+ * leaves it uncertain, i.e. present.
  */
-export type Certainty = 'present' | 'absent' | 'uncertain' | 'questioned';
+export type Certainty = 'present' | 'absent' | 'uncertain' | 'questioned' | 'speculative';
 
 export interface CueHit extends Span {
   kind: 'negation' | 'uncertainty';
@@ -89,6 +93,19 @@ const UNCERTAIN = new RegExp(
   'gi',
 );
 
+const SPECULATIVE = new RegExp(
+  [
+    String.raw`\b(?:may|might|could)\b(?! not)`,
+    String.raw`\bthought\b`,
+    String.raw`\bsuggest(?:s|ing|ed)?\b`,
+  ].join('|'),
+  'gi',
+);
+
+function inSpeculationScope(between: string): boolean {
+  return (between.match(/[\w-]+/g) ?? []).length <= 8 && !/\baccompan\w*/i.test(between);
+}
+
 /** Replaces pseudo-negations with spaces (offsets unchanged) so the cue scanners skip them. */
 function maskPseudo(clause: string): string {
   return clause.replace(PSEUDO, (m) => ' '.repeat(m.length));
@@ -104,12 +121,16 @@ function hits(re: RegExp, text: string): Span[] {
  */
 export function certaintyOf(clause: string, mStart: number, mEnd: number): { certainty: Certainty; cue?: CueHit } {
   const text = maskPseudo(clause);
-  const q = /^\s*\?/.exec(clause.slice(mEnd));
+  const q = /^(?:[ -]?(?:changes?|appearances?|areas?|process|formations?|lesions?|findings?))?\s*\?/.exec(clause.slice(mEnd));
   if (q) return { certainty: 'questioned', cue: { start: mEnd + q[0].length - 1, end: mEnd + q[0].length, kind: 'uncertainty' } };
   const pre = hits(PRE_NEGATION, text).filter((h) => h.end <= mStart);
   if (pre.length) return { certainty: 'absent', cue: { ...pre[pre.length - 1], kind: 'negation' } };
   const post = hits(POST_NEGATION, text).filter((h) => h.start >= mEnd);
   if (post.length) return { certainty: 'absent', cue: { ...post[0], kind: 'negation' } };
+  // A speculation reaches the noun phrase it offers (up to eight words on), not a finding that
+  // is described next to it ("an appearance suggesting a fibrotic lesion accompanied by bands").
+  const spec = hits(SPECULATIVE, clause).filter((h) => h.end <= mStart && inSpeculationScope(clause.slice(h.end, mStart)));
+  if (spec.length) return { certainty: 'speculative', cue: { ...spec[spec.length - 1], kind: 'uncertainty' } };
   const unsure = hits(UNCERTAIN, clause);
   if (unsure.length) return { certainty: 'uncertain', cue: { ...unsure[0], kind: 'uncertainty' } };
   return { certainty: 'present' };

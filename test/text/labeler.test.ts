@@ -31,7 +31,8 @@ describe('negation and uncertainty', () => {
     ['Aeration of both lung parenchyma is normal and no nodular or infiltrative lesion is detected.', 'Lung nodule', 0],
     ['No significant change in the size of the nodule in the right lower lobe.', 'Lung nodule', 1],
     ['A pleural effusion of 16 mm is observed, which was not detected in the previous examination.', 'Pleural effusion', 1],
-    ['Findings may be compatible with consolidation.', 'Consolidation', 1],
+    ['Findings consistent with consolidation.', 'Consolidation', 1],
+    ['Findings may be compatible with consolidation.', 'Consolidation', 0],
     ['Atelectasis?', 'Atelectasis', 0],
   ])('%s -> %s = %i', (text, finding, want) => {
     expect(has(text, finding)).toBe(want);

@@ -1,0 +1,98 @@
+// Short sentences for the CT-RATE labelling conventions and lexicon entries added after the
+// first labeler: each must (1) or must not (0) label its finding.
+import { describe, expect, it } from 'vitest';
+import { labelReport } from '../../models/text/labeler.ts';
+import { findingIndex } from '../../models/text/findings.ts';
+import { splitClauses, splitSentences } from '../../models/text/sentences.ts';
+
+const has = (text: string, finding: string): number => labelReport(text).labels[findingIndex(finding)];
+
+const cases = (rows: Array<[string, string, number]>) =>
+  it.each(rows)('%s -> %s = %i', (text, finding, want) => {
+    expect(has(text, finding)).toBe(want);
+  });
+
+describe('clause scope', () => {
+  it('an ", and" between two complete statements ends a negation', () => {
+    const text = 'No active infiltration is detected in the right lung, and sequelae changes are observed in the lower lobe.';
+    const [s] = splitSentences(text);
+    expect(splitClauses(text, s).map((c) => text.slice(c.start, c.end))).toEqual([
+      'No active infiltration is detected in the right lung',
+      'sequelae changes are observed in the lower lobe.',
+    ]);
+  });
+  it('an ", and" inside a list is not a clause break', () => {
+    const text = 'Calcific atheroma plaques are observed in the aortic arch, ascending aorta, and coronary arteries.';
+    expect(splitClauses(text, splitSentences(text)[0])).toHaveLength(1);
+  });
+  cases([
+    ['No active infiltration is detected in the right lung, and sequelae changes are observed in the lower lobe.', 'Pulmonary fibrotic sequela', 1],
+    ['No mass is detected in the lungs, and no pleural effusion is observed.', 'Pleural effusion', 0],
+    ['Calcific atheroma plaques are observed in the aortic arch, ascending aorta, and coronary arteries.', 'Coronary artery wall calcification', 1],
+    ['Millimetric atheroma plaque was also observed in the left coronary artery.', 'Coronary artery wall calcification', 1],
+  ]);
+});
+
+describe('speculation', () => {
+  cases([
+    ['The described appearances may be due to infective pathology or atelectasis.', 'Atelectasis', 0],
+    ['This appearance was thought to be compatible with sequelae changes.', 'Pulmonary fibrotic sequela', 0],
+    ['Presence of calcific nodules suggests that this appearance may belong to a sequelae change.', 'Pulmonary fibrotic sequela', 0],
+    ['A 4 mm nodule that may be an intrapulmonary lymph node.', 'Lung nodule', 1],
+    ['Linear density increases consistent with sequelae changes are observed in the middle lobe.', 'Pulmonary fibrotic sequela', 1],
+    ['There is an appearance suggesting a chronic fibrotic lesion accompanied by subpleural band formation.', 'Pulmonary fibrotic sequela', 1],
+    ['Pleural-based areas of nodular consolidation (sequelae change?).', 'Pulmonary fibrotic sequela', 0],
+  ]);
+});
+
+describe('lung opacity', () => {
+  cases([
+    ['Linear density increases are observed in the upper lobe of the right lung.', 'Lung opacity', 1],
+    ['There are linear density increases evaluated in favor of atelectasis in the left lung.', 'Lung opacity', 1],
+    ['Interlobular septal and interstitial thickenings and frosted glass areas are observed.', 'Lung opacity', 1],
+    ['Pleuroparenchymal sequelae density increases were observed in both lung apexes.', 'Lung opacity', 0],
+    ['Centriacinar micronodular opacities are observed around these bronchioles.', 'Lung opacity', 0],
+    ['Branches with buds and acinar opacities are observed in the lower lobe of the left lung.', 'Lung opacity', 0],
+    ['Peribronchial density increases were observed in the right lung middle lobe.', 'Lung opacity', 0],
+  ]);
+});
+
+describe('lung nodule', () => {
+  cases([
+    ['Centriacinar nodules are observed.', 'Lung nodule', 1],
+    ['There are hypodense nodules.', 'Lung nodule', 0],
+    ['There are nodular lesions of millimeter size with smooth borders in both breasts.', 'Lung nodule', 0],
+    ['In both kidneys, thin-walled mural nodules or cysts are observed.', 'Lung nodule', 0],
+    ['Metastatic nodule sizes are stable in anterior and posterior mediastinum.', 'Lung nodule', 0],
+  ]);
+});
+
+describe('pericardial effusion', () => {
+  cases([
+    ['An effusion with a diameter of 9 mm is observed in the thickest part of the pericardium.', 'Pericardial effusion', 1],
+    ['An effusion of approximately 17 mm was observed in the deepest part of the pericardial area.', 'Pericardial effusion', 1],
+    ['Pleural effusion of 20 mm on the right; pericardial thickening was not observed.', 'Pericardial effusion', 0],
+  ]);
+});
+
+describe('peribronchial and septal thickening', () => {
+  cases([
+    ['A significant increase in peribronchovascular density is observed in both lungs.', 'Peribronchial thickening', 1],
+    ['Areas of increased density in the peribronchial areas of the right lung upper lobe.', 'Peribronchial thickening', 1],
+    ['Ground glass densities conforming to the peribronchial distribution are observed.', 'Peribronchial thickening', 0],
+    ['Thickening of parenchymal bands and interlobular septa are observed on this background.', 'Interlobular septal thickening', 1],
+    ['There are ground-glass density increases and interstitial thickening in the lower lobes.', 'Interlobular septal thickening', 1],
+    ['Paraseptal emphysema in both upper lobes.', 'Interlobular septal thickening', 0],
+  ]);
+});
+
+describe('fibrotic sequela', () => {
+  cases([
+    ['There are parenchymal band appearances in the middle lobe.', 'Pulmonary fibrotic sequela', 1],
+    ['There are bilateral subpleural bands.', 'Pulmonary fibrotic sequela', 1],
+    ['Pleuroparenchymal density increases are observed in the lingular segment.', 'Pulmonary fibrotic sequela', 1],
+    ['Pleuroparenchymal recession is observed in the middle lobe of the right lung.', 'Pulmonary fibrotic sequela', 1],
+    ['Linear fibroatelactastic changes were observed in the right lung middle lobe.', 'Pulmonary fibrotic sequela', 1],
+    ['Band atelectasis in the left lower lobe.', 'Pulmonary fibrotic sequela', 0],
+  ]);
+});
