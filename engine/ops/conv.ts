@@ -38,6 +38,11 @@ export interface ConvOptions {
   /** One value for every spatial axis, or one per axis ([d, h, w] / [h, w]). */
   stride?: number | readonly number[];
   padding?: number | readonly number[];
+  /**
+   * 'auto' (default): patches (kernel = stride, no padding) take the im2col + matmul path, the
+   * rest the direct kernels. 'direct' forces the direct kernels (tests, benchmarks).
+   */
+  path?: 'auto' | 'direct';
 }
 
 type V3 = [number, number, number];
@@ -55,13 +60,14 @@ export interface ConvGeometry {
 }
 
 const AXES = ['D', 'H', 'W'];
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 function perAxis(v: number | readonly number[] | undefined, dflt: number, what: string, op: string, rank: number): number[] {
   const list = v === undefined ? new Array<number>(rank).fill(dflt) : typeof v === 'number' ? new Array<number>(rank).fill(v) : [...v];
-  if (list.length !== rank) throw new BiudError(`${op}: ${what} needs one value or ${rank} (one per spatial axis), got [${list}]`);
+  if (list.length !== rank) throw new BiudError(`${op}: ${what} needs one value or ${rank} (one per spatial axis), got ${fmt(list)}`);
   const min = what === 'padding' ? 0 : 1;
   for (const s of list) {
-    if (!Number.isInteger(s) || s < min) throw new BiudError(`${op}: ${what} must be ${min === 0 ? 'non-negative' : 'positive'} integers, got [${list}]`);
+    if (!Number.isInteger(s) || s < min) throw new BiudError(`${op}: ${what} must be ${min === 0 ? 'non-negative' : 'positive'} integers, got ${fmt(list)}`);
   }
   return list;
 }
@@ -74,13 +80,13 @@ export function convGeometry(op: string, xShape: readonly number[], wShape: read
   const rank = spatial + 2;
   const layout = spatial === 3 ? '[N, Cin, D, H, W]' : '[N, Cin, H, W]';
   const wLayout = spatial === 3 ? '[Cout, Cin, kD, kH, kW]' : '[Cout, Cin, kH, kW]';
-  if (xShape.length !== rank) throw new BiudError(`${op}: x must be ${layout} (rank ${rank}), got [${xShape}]`);
-  if (wShape.length !== rank) throw new BiudError(`${op}: w must be ${wLayout} (rank ${rank}), got [${wShape}]`);
+  if (xShape.length !== rank) throw new BiudError(`${op}: x must be ${layout} (rank ${rank}), got ${fmt(xShape)}`);
+  if (wShape.length !== rank) throw new BiudError(`${op}: w must be ${wLayout} (rank ${rank}), got ${fmt(wShape)}`);
   const [N, Cin] = xShape;
   const [Cout, wCin] = wShape;
-  if (wCin !== Cin) throw new BiudError(`${op}: x [${xShape}] has ${Cin} input channels but w [${wShape}] expects ${wCin} (w is ${wLayout})`);
-  if (Cin === 0 || Cout === 0) throw new BiudError(`${op}: x [${xShape}] and w [${wShape}] need at least one input and one output channel`);
-  if (bShape && (bShape.length !== 1 || bShape[0] !== Cout)) throw new BiudError(`${op}: b must be [${Cout}] (one per output channel of w [${wShape}]), got [${bShape}]`);
+  if (wCin !== Cin) throw new BiudError(`${op}: x ${fmt(xShape)} has ${Cin} input channels but w ${fmt(wShape)} expects ${wCin} (w is ${wLayout})`);
+  if (Cin === 0 || Cout === 0) throw new BiudError(`${op}: x ${fmt(xShape)} and w ${fmt(wShape)} need at least one input and one output channel`);
+  if (bShape && (bShape.length !== 1 || bShape[0] !== Cout)) throw new BiudError(`${op}: b must be [${Cout}] (one per output channel of w ${fmt(wShape)}), got ${fmt(bShape)}`);
   const stride = perAxis(opts.stride, 1, 'stride', op, spatial);
   const padding = perAxis(opts.padding, 0, 'padding', op, spatial);
   const lift = (v: readonly number[], fill: number): V3 => (spatial === 3 ? [v[0], v[1], v[2]] : [fill, v[0], v[1]]);
@@ -90,10 +96,10 @@ export function convGeometry(op: string, xShape: readonly number[], wShape: read
   const p3 = lift(padding, 0);
   const output = [0, 1, 2].map((a) => {
     const padded = input[a] + 2 * p3[a];
-    if (kernel[a] < 1) throw new BiudError(`${op}: w [${wShape}] has an empty kernel`);
+    if (kernel[a] < 1) throw new BiudError(`${op}: w ${fmt(wShape)} has an empty kernel`);
     if (kernel[a] > padded) {
       const axis = AXES[a];
-      throw new BiudError(`${op}: the kernel (${kernel[a]} along ${axis}) is larger than the padded input (${input[a]} + 2·${p3[a]} = ${padded}); x [${xShape}], w [${wShape}]`);
+      throw new BiudError(`${op}: the kernel (${kernel[a]} along ${axis}) is larger than the padded input (${input[a]} + 2·${p3[a]} = ${padded}); x ${fmt(xShape)}, w ${fmt(wShape)}`);
     }
     return Math.floor((padded - kernel[a]) / s3[a]) + 1;
   }) as V3;
@@ -141,9 +147,9 @@ function packWeights(w: Tensor, g: ConvGeometry, forward: boolean): Tensor {
   return packed;
 }
 
-function directForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+function directForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, yShape: readonly number[]): Tensor {
   const e = x.engine;
-  const y = e.empty([g.N, g.Cout, ...g.output]);
+  const y = e.empty(yShape);
   const wp = packWeights(w, g, true);
   const cpad = roundUp(g.Cout, CB);
   const [OD, OH, OW] = g.output;
@@ -157,9 +163,9 @@ function directForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry):
   return y;
 }
 
-function directBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+function directBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry, xShape: readonly number[]): Tensor {
   const e = gy.engine;
-  const dx = e.empty([g.N, g.Cin, ...g.input]);
+  const dx = e.empty(xShape);
   const wq = packWeights(w, g, false);
   const cpad = roundUp(g.Cin, CB);
   const [D, H, W] = g.input;
@@ -176,7 +182,7 @@ function directBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   return dx;
 }
 
-function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonly number[]): Tensor {
   const e = gy.engine;
   const kvol = prod(g.kernel);
   const perChunk = Math.ceil(g.Cout / CB) * Math.ceil(g.Cin / CB) * kvol;
@@ -184,7 +190,6 @@ function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
   let chunks = Math.max(1, Math.min(rows, Math.ceil(DW_THREADS / perChunk)));
   const chunkRows = Math.ceil(rows / chunks);
   chunks = Math.ceil(rows / chunkRows);
-  const wShape = [g.Cout, g.Cin, ...g.kernel];
   const partial = e.empty(chunks > 1 ? [chunks, g.Cout * g.Cin * kvol] : wShape);
   e.dispatch(K.backwardW, {
     bindings: { x, gy, out: partial },
@@ -229,14 +234,14 @@ function im2col(x: Tensor, g: ConvGeometry, trans: boolean): Tensor {
   return cols;
 }
 
-function patchForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+function patchForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, yShape: readonly number[]): Tensor {
   const e = x.engine;
   const colsT = im2col(x, g, true);
   const w2 = w.reshape([g.Cout, g.Cin * prod(g.kernel)]);
   const y3 = launchMatmul(w2, colsT, false, false);
   colsT.dispose();
   w2.dispose();
-  const y = y3.reshape([g.N, g.Cout, ...g.output]);
+  const y = y3.reshape(yShape);
   y3.dispose();
   if (b) {
     e.dispatch(K.addBias, {
@@ -248,7 +253,7 @@ function patchForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): 
   return y;
 }
 
-function patchBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+function patchBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry, xShape: readonly number[]): Tensor {
   const e = gy.engine;
   const P = prod(g.output);
   const Q = g.Cin * prod(g.kernel);
@@ -257,13 +262,13 @@ function patchBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   const gy3 = gy.reshape([g.N, g.Cout, P]);
   const dcolsT = launchMatmul(wT, gy3, false, false);
   for (const t of [wT, gy3]) t.dispose();
-  const dx = tiles(g) ? e.empty([g.N, g.Cin, ...g.input]) : e.zeros([g.N, g.Cin, ...g.input]);
+  const dx = tiles(g) ? e.empty(xShape) : e.zeros(xShape);
   launchPatches(dcolsT, dx, g, 1, true);
   dcolsT.dispose();
   return dx;
 }
 
-function patchBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+function patchBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonly number[]): Tensor {
   const e = gy.engine;
   const P = prod(g.output);
   const Q = g.Cin * prod(g.kernel);
@@ -279,27 +284,35 @@ function patchBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
   const cols2 = cols.reshape([g.N * P, Q]);
   const dw2 = launchMatmul(gyT, cols2, false, false);
   for (const t of [gyT, cols, cols2]) t.dispose();
-  const dw = dw2.reshape([g.Cout, g.Cin, ...g.kernel]);
+  const dw = dw2.reshape(wShape);
   dw2.dispose();
   return dw;
 }
 
 // ------------------------------------------------------------------ ops
 
-function biasGrad(gy: Tensor, Cout: number): Tensor {
-  return gy.engine.scope(() => sum(gy, [0, 2, 3, 4], true).reshape([Cout]));
+/** db[co] = Σ over every axis but the channel axis of gy. */
+function biasGrad(gy: Tensor): Tensor {
+  const axes = gy.shape.map((_, i) => i).filter((i) => i !== 1);
+  return gy.engine.scope(() => sum(gy, axes, true).reshape([gy.shape[1]]));
 }
 
-function conv(op: string, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+/**
+ * The op on tensors of their natural rank (5-D for conv3d, 4-D for conv2d): the kernels read
+ * flat buffers through `g`, so conv2d needs no reshaped views and its gradients come out in the
+ * inputs' own shapes.
+ */
+function conv(op: string, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, yShape: readonly number[], opts: ConvOptions): Tensor {
+  if (opts.path !== undefined && opts.path !== 'auto' && opts.path !== 'direct') throw new BiudError(`${op}: path must be 'auto' or 'direct', got ${JSON.stringify(opts.path)}`);
   checkFloat(op, [x, w, b]);
   if (x.engine !== w.engine || (b && b.engine !== x.engine)) throw new BiudError(`${op}: x, w and b belong to different engines`);
-  const patch = isPatchConv(g);
-  const y = patch ? patchForward(x, w, b, g) : directForward(x, w, b, g);
+  const patch = (opts.path ?? 'auto') === 'auto' && isPatchConv(g);
+  const y = patch ? patchForward(x, w, b, g, yShape) : directForward(x, w, b, g, yShape);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, (gy) => {
-    const dx = x.requiresGrad ? (patch ? patchBackwardX(gy, w, g) : directBackwardX(gy, w, g)) : null;
-    const dw = w.requiresGrad ? (patch ? patchBackwardW(gy, x, g) : directBackwardW(gy, x, g)) : null;
-    const db = b?.requiresGrad ? biasGrad(gy, g.Cout) : null;
+    const dx = x.requiresGrad ? (patch ? patchBackwardX(gy, w, g, x.shape) : directBackwardX(gy, w, g, x.shape)) : null;
+    const dw = w.requiresGrad ? (patch ? patchBackwardW(gy, x, g, w.shape) : directBackwardW(gy, x, g, w.shape)) : null;
+    const db = b?.requiresGrad ? biasGrad(gy) : null;
     return b ? [dx, dw, db] : [dx, dw];
   });
 }
@@ -307,21 +320,13 @@ function conv(op: string, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometr
 /** x [N, Cin, D, H, W], w [Cout, Cin, kD, kH, kW], b [Cout] or null → [N, Cout, D', H', W'] (PyTorch F.conv3d). */
 export function conv3d(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvOptions = {}): Tensor {
   const g = convGeometry('conv3d', x.shape, w.shape, b?.shape ?? null, opts, 3);
-  return conv('conv3d', x, w, b, g);
+  return conv('conv3d', x, w, b, g, [g.N, g.Cout, ...g.output], opts);
 }
 
 /** x [N, Cin, H, W], w [Cout, Cin, kH, kW], b [Cout] or null → [N, Cout, H', W'] (conv3d with depth 1). */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvOptions = {}): Tensor {
   const g = convGeometry('conv2d', x.shape, w.shape, b?.shape ?? null, opts, 2);
-  const [N, Cin, H, W] = x.shape;
-  const [Cout, , kH, kW] = w.shape;
-  const x5 = x.reshape([N, Cin, 1, H, W]);
-  const w5 = w.reshape([Cout, Cin, 1, kH, kW]);
-  const y5 = conv('conv2d', x5, w5, b, g);
-  const y = y5.reshape([N, Cout, g.output[1], g.output[2]]);
-  // Without a tape the 5-D views are not needed: y keeps the storage.
-  if (!y5.requiresGrad) for (const t of [x5, w5, y5]) t.dispose();
-  return y;
+  return conv('conv2d', x, w, b, g, [g.N, g.Cout, g.output[1], g.output[2]], opts);
 }
 
 // ------------------------------------------------------------------ CPU references

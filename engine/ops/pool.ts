@@ -37,19 +37,20 @@ export interface PoolGeometry {
 }
 
 const AXES = ['D', 'H', 'W'];
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 function v3(v: number | readonly number[], what: string, op: string, min: number): V3 {
   const list = typeof v === 'number' ? [v, v, v] : [...v];
-  if (list.length !== 3) throw new BiudError(`${op}: ${what} needs one value or three ([d, h, w]), got [${list}]`);
+  if (list.length !== 3) throw new BiudError(`${op}: ${what} needs one value or three ([d, h, w]), got ${fmt(list)}`);
   for (const s of list) {
-    if (!Number.isInteger(s) || s < min) throw new BiudError(`${op}: ${what} must be ${min === 0 ? 'non-negative' : 'positive'} integers, got [${list}]`);
+    if (!Number.isInteger(s) || s < min) throw new BiudError(`${op}: ${what} must be ${min === 0 ? 'non-negative' : 'positive'} integers, got ${fmt(list)}`);
   }
   return list as V3;
 }
 
 /** Check the input and attributes as PyTorch does; output ⌊(in + 2p − k)/s⌋ + 1 per axis. */
 export function poolGeometry(op: string, xShape: readonly number[], opts: PoolOptions): PoolGeometry {
-  if (xShape.length !== 5) throw new BiudError(`${op}: x must be [N, C, D, H, W] (rank 5), got [${xShape}]`);
+  if (xShape.length !== 5) throw new BiudError(`${op}: x must be [N, C, D, H, W] (rank 5), got ${fmt(xShape)}`);
   if (opts.kernel === undefined) throw new BiudError(`${op}: a kernel size is required`);
   const kernel = v3(opts.kernel, 'kernel', op, 1);
   const stride = opts.stride === undefined ? kernel : v3(opts.stride, 'stride', op, 1);
@@ -61,7 +62,7 @@ export function poolGeometry(op: string, xShape: readonly number[], opts: PoolOp
     }
     const padded = input[a] + 2 * padding[a];
     if (kernel[a] > padded) {
-      throw new BiudError(`${op}: the kernel (${kernel[a]} along ${AXES[a]}) is larger than the padded input (${input[a]} + 2·${padding[a]} = ${padded}); x [${xShape}]`);
+      throw new BiudError(`${op}: the kernel (${kernel[a]} along ${AXES[a]}) is larger than the padded input (${input[a]} + 2·${padding[a]} = ${padded}); x ${fmt(xShape)}`);
     }
     return Math.floor((padded - kernel[a]) / stride[a]) + 1;
   }) as V3;

@@ -10,3 +10,5 @@ import './softmax.gpu.ts';
 import './contrastive.gpu.ts';
 import './cross-entropy.gpu.ts';
 import './adamw.gpu.ts';
+import './conv.gpu.ts';
+import './pool.gpu.ts';

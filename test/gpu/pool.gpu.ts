@@ -1,0 +1,105 @@
+// avg / max pool3d on the GPU: kernels against the TypeScript references on odd shapes, the
+// PyTorch fixtures, finite differences, ties, and refusals.
+import type { Engine } from '../../engine/index.ts';
+import { ops } from '../../engine/index.ts';
+import type { PoolOptions } from '../../engine/ops/pool.ts';
+import { parseFixture, runFixture, formatResult } from '../../engine/golden/runner.ts';
+import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray, assets, CheckError } from './harness.ts';
+import { gradCheck } from './gradcheck.ts';
+
+const prod = (v: readonly number[]) => v.reduce((p, d) => p * d, 1);
+const pools = { avg: { op: ops.avgPool3d, ref: ops.avgPool3dRef }, max: { op: ops.maxPool3d, ref: ops.maxPool3dRef } };
+
+/** Forward and backward on the GPU against the reference. */
+async function check(e: Engine, kind: 'avg' | 'max', xd: Float32Array, xs: number[], opts: PoolOptions, what: string) {
+  const x = e.tensor(xd, xs);
+  x.requiresGrad = true;
+  const y = pools[kind].op(x, opts);
+  const gyd = randomArray(y.size, 99);
+  const seed = e.tensor(gyd, y.shape);
+  y.backward(seed);
+  const ref = pools[kind].ref(xd, xs, opts, gyd);
+  expectEqual([...y.shape], ref.shape, `${what} shape`);
+  expectClose(await y.data(), ref.data, `${what} y`, 1e-6);
+  expectClose(await x.grad!.data(), ref.dx!, `${what} dx`, 1e-6);
+  for (const t of [x, y, seed]) t.dispose();
+}
+
+const cases: [number[], PoolOptions][] = [
+  [[1, 3, 6, 8, 4], { kernel: 2 }],
+  [[2, 3, 7, 9, 5], { kernel: 3, stride: 2, padding: 1 }],
+  [[1, 2, 5, 6, 7], { kernel: [3, 2, 5], stride: [1, 2, 3], padding: [1, 0, 2] }],
+  [[1, 1, 5, 5, 5], { kernel: 1, stride: 2 }],
+  [[2, 1, 9, 7, 11], { kernel: 5, stride: 3, padding: 2 }],
+  [[1, 5, 3, 4, 13], { kernel: [1, 4, 3], stride: [1, 1, 2] }],
+];
+
+suite('pool', (test) => {
+  test('avgPool3d matches the reference on odd shapes, forward and backward', async (e) => {
+    for (const [i, [xs, o]] of cases.entries()) await check(e, 'avg', randomArray(prod(xs), i), xs, o, `avg x[${xs}] ${JSON.stringify(o)}`);
+  });
+
+  test('maxPool3d matches the reference on odd shapes, forward and backward', async (e) => {
+    for (const [i, [xs, o]] of cases.entries()) await check(e, 'max', randomArray(prod(xs), i), xs, o, `max x[${xs}] ${JSON.stringify(o)}`);
+  });
+
+  test('maxPool3d sends the gradient to the first of tied maxima, and windows that overlap add up', async (e) => {
+    // Values in {0, 1, 2}: many ties; stride 1 so windows overlap.
+    const xs = [1, 2, 4, 5, 6];
+    const xd = Float32Array.from(randomArray(prod(xs), 3, 0, 3), (v) => Math.floor(v));
+    await check(e, 'max', xd, xs, { kernel: [2, 3, 2], stride: 1, padding: [1, 1, 0] }, 'max with ties');
+    // All equal: every window's gradient goes to its first (row-major) cell.
+    const x = e.tensor(new Float32Array(8).fill(1), [1, 1, 2, 2, 2]);
+    x.requiresGrad = true;
+    const y = ops.maxPool3d(x, { kernel: 2 });
+    const seed = e.tensor([5], [1, 1, 1, 1, 1]);
+    y.backward(seed);
+    expectClose(await x.grad!.data(), [5, 0, 0, 0, 0, 0, 0, 0], 'all-equal window');
+    for (const t of [x, y, seed]) t.dispose();
+  });
+
+  test('PyTorch fixtures (avg_pool3d, max_pool3d)', async (e) => {
+    const files = (await assets.list('test/golden')).filter((f) => /pool3d.*\.safetensors$/.test(f)).sort();
+    expectTrue(files.length >= 2, `expected the 2 shipped pool fixtures, found ${files.length}`);
+    for (const f of files) {
+      const r = await runFixture(e, parseFixture(await assets.read(`test/golden/${f}`), f));
+      if (!r.passed) throw new CheckError(formatResult(r));
+    }
+  });
+
+  test('gradients by finite differences', async (e) => {
+    const x = { data: randomArray(prod([1, 2, 4, 5, 3]), 4), shape: [1, 2, 4, 5, 3] };
+    const opts: PoolOptions = { kernel: 3, stride: 2, padding: 1 };
+    await gradCheck(e, 'avgPool3d k3 s2 p1', [x], ([t]) => ops.avgPool3d(t, opts));
+    // Max is piecewise linear: distinct values spaced well over eps keep the argmax fixed.
+    const distinct = { data: Float32Array.from(x.data, (_, i) => ((i * 37) % x.data.length) * 0.1), shape: x.shape };
+    await gradCheck(e, 'maxPool3d k3 s2 p1', [distinct], ([t]) => ops.maxPool3d(t, opts));
+  });
+
+  test('bad input is a clear error', async (e) => {
+    const x = e.tensor(new Float32Array(2 * 3 * 4 * 4 * 4), [2, 3, 4, 4, 4]);
+    const x4 = e.tensor(new Float32Array(3 * 4 * 4 * 4), [3, 4, 4, 4]);
+    await expectThrows(() => ops.avgPool3d(x4, { kernel: 2 }), /x must be \[N, C, D, H, W\] \(rank 5\), got \[3, 4, 4, 4\]/, 'rank 4');
+    await expectThrows(() => ops.maxPool3d(x, { kernel: [2, 7, 2] }), /kernel \(7 along H\) is larger than the padded input \(4 \+ 2·0 = 4\)/, 'kernel too large');
+    await expectThrows(() => ops.maxPool3d(x, { kernel: 2, padding: 2 }), /padding 2 along D is more than half the kernel/, 'padding over half the kernel');
+    await expectThrows(() => ops.avgPool3d(x, { kernel: 2, stride: 0 }), /stride must be positive integers/, 'stride 0');
+    await expectThrows(() => ops.avgPool3d(x, { kernel: [2, 2] }), /kernel needs one value or three/, 'kernel per axis');
+    for (const t of [x, x4]) t.dispose();
+  });
+
+  test('forward + backward leave no tensors alive', async (e) => {
+    const before = e.memory().liveTensors;
+    for (const kind of ['avg', 'max'] as const) {
+      for (const grad of [true, false]) {
+        const x = e.tensor(randomArray(2 * 3 * 4 * 4 * 4, 1), [2, 3, 4, 4, 4]);
+        x.requiresGrad = grad;
+        const y = pools[kind].op(x, { kernel: 2 });
+        const seed = e.tensor(randomArray(y.size, 2), y.shape);
+        if (grad) y.backward(seed);
+        await y.data();
+        for (const t of [x, y, seed]) t.dispose();
+      }
+    }
+    expectEqual(e.memory().liveTensors - before, 0, 'tensors left alive by pooling');
+  });
+});
