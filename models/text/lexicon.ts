@@ -89,7 +89,7 @@ export const LEXICON: FindingLexicon[] = [
           String.raw`\bcalcifications?\b`,
           String.raw`\bcalcific (?:densit(?:y|ies)|changes?)\b`,
         ]),
-        require: /(?<!coronary |valve |valvular )\b(?:aort(?:a|ic)\b(?! valve)|arch|arter(?:y|ies|ial)|vascular (?:structures?|walls?|system)|carotid|subclavian|brachiocephalic|innominate|vessels?)/i,
+        require: /(?<!coronary |valve |valvular )\b(?:aort(?:a|ic)\b(?! valve)|arch|(?<!(?:descending|circumflex|main) )arter(?:y|ies|ial)|vascular (?:structures?|walls?|system)|carotid|subclavian|brachiocephalic|innominate|vessels?)/i,
         veto: /^(?=[\s\S]*\b(?:abdominal aort\w*|iliac|infrarenal|renal arter\w*|femoral)\b)(?![\s\S]*\b(?:thora\w*|arch|ascending|descending|carotid|subclavian|brachiocephalic|supra-?aortic)\b)/i,
       },
     ],
@@ -151,7 +151,12 @@ export const LEXICON: FindingLexicon[] = [
         String.raw`\bhernia\b`,
       ]),
     ],
-    veto: [/\b(?:inguinal|umbilical|incisional|ventral|abdominal wall|diaphragmatic|bochdalek|morgagni|disc|disk|spinal|femoral|lung hernia|intervertebral|schmorl|scar|hernia of the lung)\b/gi],
+    // Other hernias: of the abdominal wall (a sac with bowel loops in it), the disc, the lung. A
+    // "diaphragmatic hernia" at the esophagogastric junction is the hiatal one.
+    veto: [
+      /\b(?:inguinal|umbilical|incisional|ventral|abdominal wall|bochdalek|morgagni|disc|disk|spinal|femoral|lung hernia|intervertebral|schmorl|scar|hernia of the lung|hernia (?:sac|cavity)|intestinal loops?|bowel loops?|colonic loops?)\b/gi,
+      /^(?![\s\S]*\b(?:esophagogastric|gastro-?esophageal|hiat\w*|esophag\w*|stomach|gastric)\b)[\s\S]*\bdiaphragmatic\b/gi,
+    ],
   },
   {
     finding: 'Lymphadenopathy',
@@ -234,7 +239,8 @@ export const LEXICON: FindingLexicon[] = [
         re: rx([
           String.raw`\b(?:opacit(?:y|ies)|opacification)\b`,
           String.raw`\b(?:densit(?:y|ies)|attenuation) (?:increases?|increased|increments?)\b`,
-          String.raw`\b(?:increased?|increases?|increase in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
+          String.raw`\b(?:increased?|increases?|increases? in|increments? in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
+          String.raw`\blinear densit(?:y|ies)\b`,
           String.raw`\b(?:patchy|acinar|alveolar|hazy|faint) (?:densit(?:y|ies)|opacit\w*|areas?)\b`,
         ]),
         veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|(?:micro)?nodul\\w*|mass|consolidat\\w*|dependent|buds?|budding|peribronch\\w*)\\b`, 'i'),
@@ -277,7 +283,7 @@ export const LEXICON: FindingLexicon[] = [
       {
         // A bare "effusion" is pleural unless the clause puts it elsewhere.
         re: rx([String.raw`\beffusions?\b`]),
-        veto: /\b(?:pericardi\w*|joint|abdominal|perihepatic|perisplenic|ascites|subdural|peritoneal|pelvic|kidneys?|renal|perirenal|spleen|splenic|liver|hepatic|subcapsular|gallbladder|pericholecystic)\b/i,
+        veto: /\b(?:pericardi\w*|joints?|abdominal|abdomen|intra-?abdominal|pelvis|perihepatic|perisplenic|ascites|subdural|peritoneal|pelvic|kidneys?|renal|perirenal|spleen|splenic|liver|hepatic|subcapsular|gallbladder|pericholecystic)\b/i,
       },
     ],
   },
@@ -285,8 +291,8 @@ export const LEXICON: FindingLexicon[] = [
     finding: 'Mosaic attenuation pattern',
     mentions: [
       rx([
+        // Air trapping alone (an expiratory finding) was not labelled as mosaic attenuation.
         String.raw`\bmosaic\b`,
-        String.raw`\bair[- ]trapping\b`,
       ]),
     ],
   },

@@ -96,3 +96,18 @@ describe('fibrotic sequela', () => {
     ['Band atelectasis in the left lower lobe.', 'Pulmonary fibrotic sequela', 0],
   ]);
 });
+
+describe('other findings', () => {
+  cases([
+    ['Diaphragmatic hernia with intra-abdominal fatty planes is observed at the level of the esophagogastric junction.', 'Hiatal hernia', 1],
+    ['Intestinal loop was not detected in the hernia sac.', 'Hiatal hernia', 0],
+    ['Diaphragmatic hernia containing colonic loops on the left.', 'Hiatal hernia', 0],
+    ['There is a new moderate to large amount of effusion in the abdomen.', 'Pleural effusion', 0],
+    ['Millimetric atheroma plaque in the distal part of the left anterior descending artery.', 'Arterial wall calcification', 0],
+    ['Millimetric atheroma plaque in the distal part of the left anterior descending artery.', 'Coronary artery wall calcification', 1],
+    ['There are areas of focal air trapping in both lungs.', 'Mosaic attenuation pattern', 0],
+    ['Mosaic perfusion in both lung parenchyma.', 'Mosaic attenuation pattern', 1],
+    ['There are unbounded increases in density in the anterior segment of the left lung upper lobe.', 'Lung opacity', 1],
+    ['At this level, linear densities compatible with sequelae changes are observed.', 'Lung opacity', 1],
+  ]);
+});
