@@ -67,6 +67,9 @@ const MEDICAL_MATERIAL = rx([
 const OUTSIDE_LUNG =
   /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastin\w*|thym\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|mucus|trachea|esophag\w*|stomach|gastric|axilla\w*|adipose|colon\w*|pericolonic|mesenter\w*|peritone\w*)\b/i;
 
+/** The stock scar phrase: "pleuroparenchymal sequelae" in either order. */
+const PLEUROPARENCHYMAL_SEQUELAE = /\bpleur\w*[- ]?parenchymal\b[\s\S]*\bsequel|\bsequel\w*[\s\S]*\bpleur\w*[- ]?parenchymal\b/;
+
 export const LEXICON: FindingLexicon[] = [
   {
     finding: 'Medical material',
@@ -190,7 +193,9 @@ export const LEXICON: FindingLexicon[] = [
     // Fibroatelectasis is a scar (fibrotic sequela); volume loss alone is not called atelectasis.
     mentions: [
       rx([
-        String.raw`(?<!fibro-?)\batelecta(?:sis|ses|tic)\b`,
+        // Spelling slips of the translations: "ateectasis", "atelactasis", "atelectic".
+        String.raw`(?<!fibro-?)\bat[ae]?l?[ae]c?ta(?:sis|ses|tic)\b`,
+        String.raw`(?<!fibro-?)\batelect?ic\b`,
         String.raw`\b(?:lung|lobe|lobar|segment\w*|pulmonary|parenchymal|total|partial)[\w ,-]{0,20}\bcollaps\w*`,
         String.raw`\bcollaps\w*[\w ,-]{0,30}\b(?:lung|lobe|lobar|segment\w*|parenchyma)\b`,
       ]),
@@ -236,11 +241,20 @@ export const LEXICON: FindingLexicon[] = [
         veto: OUTSIDE_LUNG,
       },
       {
+        // Linear density was labelled as opacity even where it is called pleuroparenchymal or put
+        // down to sequelae or band atelectasis, but not when it is called fibrotic or is the
+        // stock "pleuroparenchymal sequelae" scar.
+        re: rx([
+          String.raw`\blinear (?:(?:\w+ ){0,2}densit(?:y|ies)|density increases?|increases? in density)\b`,
+          String.raw`\b(?:increases?|increased?) in (?:\w+ )?linear density\b`,
+        ]),
+        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:fibrotic|fibrous|fibrosis|(?:micro)?nodul\\w*|mass)\\b|${PLEUROPARENCHYMAL_SEQUELAE.source}`, 'i'),
+      },
+      {
         re: rx([
           String.raw`\b(?:opacit(?:y|ies)|opacification)\b`,
           String.raw`\b(?:densit(?:y|ies)|attenuation) (?:increases?|increased|increments?)\b`,
           String.raw`\b(?:increased?|increases?|increases? in|increments? in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
-          String.raw`\blinear densit(?:y|ies)\b`,
           String.raw`\b(?:patchy|acinar|alveolar|hazy|faint) (?:densit(?:y|ies)|opacit\w*|areas?)\b`,
         ]),
         veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|(?:micro)?nodul\\w*|mass|consolidat\\w*|dependent|buds?|budding|peribronch\\w*)\\b`, 'i'),
@@ -319,7 +333,7 @@ export const LEXICON: FindingLexicon[] = [
   },
   {
     finding: 'Bronchiectasis',
-    mentions: [rx([String.raw`\bbronchiecta\w*`, String.raw`\bbronchiolectas\w*`, String.raw`\bbronchial dilat\w*`, String.raw`\bdilat\w* (?:of (?:the )?)?bronch(?:i|us|ial|ioles?)\b`])],
+    mentions: [rx([String.raw`\bbronchiecta\w*`, String.raw`\bbronchiolectas\w*`, String.raw`\bbronch(?:ial|iolar) ectas\w*`, String.raw`\bbronchial dilat\w*`, String.raw`\bdilat\w* (?:of (?:the )?)?bronch(?:i|us|ial|ioles?)\b`])],
   },
   {
     finding: 'Interlobular septal thickening',

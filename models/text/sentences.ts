@@ -57,7 +57,7 @@ const CLAUSE_BREAK = new RegExp(
  * lobe"); an ", and" in a list ("in the arch, ascending aorta, and coronary arteries") is not.
  */
 const FINITE_STATEMENT = /\b(?:is|are|was|were)\s+(?:not\s+|no\s+longer\s+)?(?:\w+ly\s+)?(?:observed|detected|seen|noted|identified|found|visuali[sz]ed|monitored|present|evaluated|considered|selected)\b/i;
-const COMMA_AND = /,\s+and\s+/g;
+const COMMA_AND = /,\s+(?:and\s+)?/g;
 
 function splitAfterStatements(body: string, from: number, to: number, out: Span[], base: number): void {
   let start = from;

@@ -111,3 +111,15 @@ describe('other findings', () => {
     ['At this level, linear densities compatible with sequelae changes are observed.', 'Lung opacity', 1],
   ]);
 });
+
+describe('comma splices and spelling variants', () => {
+  cases([
+    ['No pleural effusion was detected, atelectasis is observed in the right lower lobe.', 'Atelectasis', 1],
+    ['No pleural effusion was detected, atelectasis is observed in the right lower lobe.', 'Pleural effusion', 0],
+    ['No pleural effusion or atelectasis was detected.', 'Atelectasis', 0],
+    ['There are linear ateectasis in the lower lobe of both lungs.', 'Atelectasis', 1],
+    ['Band atelectic change causing slight volume loss in the middle lobe.', 'Atelectasis', 1],
+    ['Fibroatelectatic changes in the lingula.', 'Atelectasis', 0],
+    ['Bronchiolitis and bronchial ectasias in the middle lobe of the right lung.', 'Bronchiectasis', 1],
+  ]);
+});
