@@ -167,6 +167,7 @@ export const LEXICON: FindingLexicon[] = [
       rx([
         String.raw`\blymph ?nodes?\b`,
         String.raw`\blymphadeno?pathy\b|\blymphadenopathies\b|\blymphadeopathy\b|\badenopath(?:y|ies)\b`,
+        String.raw`\b(?:lymph)?adenomegal(?:y|ies)\b`,
         String.raw`\blaps?\b`,
         String.raw`\blymph node (?:conglomerat\w*|packages?)\b`,
       ]),
@@ -175,7 +176,8 @@ export const LEXICON: FindingLexicon[] = [
     veto: [
       /\b(?:intra-?pulmonary|intraparenchymal|perifissural|fissural|subpleural|intramammar\w*|intra-?mammary)\b/gi,
       /\b(?:fissures?)\b/gi,
-      /\b(?:intra-?abdominal|abdominal|paraaortic|para-aortic|paracaval|interaortocaval|interaortic\w*|retroperitoneal|iliac|inguinal|obturator|mesenteric|periportal|peripancreatic|celiac|portal|perigastric|retrocrural|pelvic|hepatic hil\w*|splenic hil\w*)\b/gi,
+      // Abdominal stations, unless the same list also names a thoracic one.
+      /^(?![\s\S]*\b(?:mediastin\w*|(?<!(?:hepatic|splenic|portal|renal) )hil(?:ar|um|us)|axilla\w*|supraclavicular|paratracheal|subcarinal|prevascular|aortopulmonary|paraesophageal|cervical)\b)[\s\S]*\b(?:intra-?abdominal|abdominal|paraaortic|para-aortic|paracaval|interaortocaval|interaortic\w*|retroperitoneal|iliac|inguinal|obturator|mesenter\w*|periportal|peripancreatic|celiac|portal|perigastric|retrocrural|pelvic|hepatic hil\w*|splenic hil\w*)\b/gi,
     ],
   },
   {

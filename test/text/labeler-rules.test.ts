@@ -123,3 +123,14 @@ describe('comma splices and spelling variants', () => {
     ['Bronchiolitis and bronchial ectasias in the middle lobe of the right lung.', 'Bronchiectasis', 1],
   ]);
 });
+
+describe('lymph nodes', () => {
+  cases([
+    ['Lymph nodes in the mediastinum that are not in pathological size and appearance.', 'Lymphadenopathy', 1],
+    ['No lymph node that reached pathological size was detected in the mediastinum.', 'Lymphadenopathy', 0],
+    ['Multiple lymphadenomegaly with a short axis of 23 mm in the paratracheal and subcarinal regions.', 'Lymphadenopathy', 1],
+    ['Multiple lymphadenopathy in the axillary fossas, mediastinum, mesentery and paraaortic areas.', 'Lymphadenopathy', 1],
+    ['Lymph nodes with short diameters less than 1 cm in the paraaortic and paracaval areas.', 'Lymphadenopathy', 0],
+    ['A lymph node of 8 mm in the splenic hilum and paraaortic area.', 'Lymphadenopathy', 0],
+  ]);
+});
