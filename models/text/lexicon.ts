@@ -48,7 +48,8 @@ const MEDICAL_MATERIAL = rx([
   String.raw`\b(?:port|port-?a-?cath|chemoport|port chamber|reservoir)\b(?! vein)`,
   String.raw`\b(?:prosthetic|prosthesis|prostheses|mechanical) (?:valves?|heart valves?)\b`,
   String.raw`\b(?:valve|valvular) (?:replacement|prosthes[ie]s)\b`,
-  String.raw`\b(?:prosthes[ie]s|prosthetic)\b`,
+  String.raw`\b(?:endo)?(?:prosthes[ie]s|prosthetic)\b`,
+  String.raw`\b(?:tavi|tavr|annuloplasty rings?|tissue expanders?|k(?:irschner)?[- ]wires?)\b`,
   String.raw`\b(?:endo)?(?:vascular )?grafts?\b`,
   String.raw`\bevar\b|\btevar\b`,
   String.raw`\b(?:screws?|fixation plates?|osteosynthesis|fixation materials?|rods?)\b(?= )`,
@@ -323,6 +324,7 @@ export const LEXICON: FindingLexicon[] = [
         // Increased density around the bronchi ("peribronchial density increases") is the same
         // cuffing, seen as density rather than as a wall.
         String.raw`\bperibronch(?:ial|ovascular)(?: soft tissue)? (?:density increases?|increases? in density)\b`,
+        String.raw`\bthicken\w*(?: \w+)? (?:around|surrounding) (?:the )?(?:\w+ )?bronch(?:i|us|ial structures|ial walls)\b`,
         String.raw`\bincrease[sd]? (?:in )?(?:the )?peribronch(?:ial|ovascular) density\b`,
         String.raw`\b(?:increased density|density increases?|increases? in density)(?: \w+){0,3} (?:in|of) the peribronch(?:ial|ovascular) (?:areas?|regions?|interstitium)\b`,
       ]),
@@ -331,7 +333,13 @@ export const LEXICON: FindingLexicon[] = [
   {
     finding: 'Consolidation',
     // "Ground-glass consolidation" was read as opacity.
-    mentions: [rx([String.raw`(?<!\bground[- ]?glass[- ])\bconsolidat(?:ion|ions|ed|ive)\b`])],
+    // A healed fracture is "consolidated" too.
+    mentions: [
+      {
+        re: rx([String.raw`(?<!\bground[- ]?glass[- ])\bconsolidat(?:ion|ions|ed|ive)\b`]),
+        veto: /\bconsolidat\w*(?: [\w-]+){0,3} (?:fractur\w*|callus)|\bfractur\w*(?: [\w-]+){0,4} consolidat\w*|\bcallus\b/i,
+      },
+    ],
   },
   {
     finding: 'Bronchiectasis',

@@ -68,6 +68,7 @@ const POST_NEGATION = new RegExp(
     String.raw`\bwithin (?:the )?normal limits\b`,
     String.raw`\bnot\s+(?:in|of)\s+(?:a\s+)?pathological\b`,
     String.raw`\bnone\s*$`,
+    String.raw`\bno longer\s+(?:\w+ly\s+)?(?:observed|detected|seen|present|visible|visuali[sz]ed|identified|evident|noted)\b`,
     String.raw`\bor absent\b`,
   ].join('|'),
   'gi',

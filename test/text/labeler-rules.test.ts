@@ -134,3 +134,14 @@ describe('lymph nodes', () => {
     ['A lymph node of 8 mm in the splenic hilum and paraaortic area.', 'Lymphadenopathy', 0],
   ]);
 });
+
+describe('more lexicon variants', () => {
+  cases([
+    ['Consolidated fracture of the left 6th rib with callus formation.', 'Consolidation', 0],
+    ['Fracture line with consolidation in the right 7th rib.', 'Consolidation', 0],
+    ['Patchy consolidation in the right lower lobe adjacent to the rib fracture.', 'Consolidation', 1],
+    ['The nodule described in the previous examination is no longer observed.', 'Lung nodule', 0],
+    ['Aortic endoprosthesis in the descending aorta.', 'Medical material', 1],
+    ['Minimal thickening around the bronchial structures in the left lower lobe.', 'Peribronchial thickening', 1],
+  ]);
+});
