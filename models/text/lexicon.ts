@@ -260,7 +260,7 @@ export const LEXICON: FindingLexicon[] = [
           String.raw`\b(?:increased?|increases?|increases? in|increments? in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
           String.raw`\b(?:patchy|acinar|alveolar|hazy|faint) (?:densit(?:y|ies)|opacit\w*|areas?)\b`,
         ]),
-        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|(?:micro)?nodul\\w*|mass|consolidat\\w*|dependent|buds?|budding|peribronch\\w*)\\b`, 'i'),
+        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:sequel\\w*|pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|(?:micro)?nodul\\w*|mass|consolidat\\w*|dependent|buds?|budding|peribronch\\w*)\\b`, 'i'),
       },
     ],
   },

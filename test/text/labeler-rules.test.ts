@@ -145,3 +145,11 @@ describe('more lexicon variants', () => {
     ['Minimal thickening around the bronchial structures in the left lower lobe.', 'Peribronchial thickening', 1],
   ]);
 });
+
+describe('density put down to sequelae', () => {
+  cases([
+    ['There are density increases that are evaluated in favor of sequelae.', 'Lung opacity', 0],
+    ['Linear density increases consistent with sequelae changes in the middle lobe.', 'Lung opacity', 1],
+    ['Ground glass density increases in both lower lobes.', 'Lung opacity', 1],
+  ]);
+});
