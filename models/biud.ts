@@ -1,0 +1,105 @@
+// BIUD: a 3-D CT encoder and a report encoder trained with
+//   L = L_RoCo + λ_efm·L_EFM + λ_pair·L_pair + λ_rel·L_rel   (DESIGN.md §2)
+// where the two distillation terms pull the CT encoder toward the frozen X-ray expert's feature of
+// the X-ray retrieved for each CT's report. One call of `losses()` records a whole step's forward;
+// nothing is read back.
+import type { Engine } from '../engine/engine.ts';
+import type { Tensor } from '../engine/tensor.ts';
+import { ParamStore } from '../engine/params.ts';
+import * as ops from '../engine/ops/index.ts';
+import { VisionEncoder } from './vision-encoder.ts';
+import { TextEncoder } from './text-encoder.ts';
+import { Linear } from './nn.ts';
+import { Temperature, rocoLoss, pairLoss, relationLoss } from './losses.ts';
+import type { BiudConfig } from './config.ts';
+
+/** Everything one training step needs, already on the GPU. */
+export interface StepInputs {
+  /** [B, 1, D, H, W] windowed CT volumes. */
+  volumes: Tensor;
+  /** int32 [B, T] report ids and padding mask. */
+  ids: Tensor;
+  mask: Tensor;
+  /** RoCo targets [B, B] = rownorm(I + F); null = identity (plain CLIP). */
+  targets: Tensor | null;
+  /** EFM: the masked report ids [B, T], the flat positions [M] of masked tokens and their labels [M]. */
+  maskedIds?: Tensor;
+  mlmPositions?: Tensor;
+  mlmLabels?: Tensor;
+  /** Distillation: int32 [B] rows of the expert feature table (the retrieved X-rays). */
+  xrayRows?: Tensor;
+}
+
+export interface LossSwitches {
+  roco: boolean;
+  efm: boolean;
+  distill: boolean;
+}
+
+/** The loss terms of a step: scalars on the GPU. Absent terms are null. */
+export interface StepLosses {
+  total: Tensor;
+  roco: Tensor;
+  efm: Tensor | null;
+  pair: Tensor | null;
+  rel: Tensor | null;
+}
+
+export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel'] as const;
+
+export class Biud {
+  readonly store: ParamStore;
+  readonly ct: VisionEncoder;
+  readonly text: TextEncoder;
+  readonly distillHead: Linear;
+  readonly temperature: Temperature;
+
+  constructor(readonly engine: Engine, readonly cfg: BiudConfig, readonly vocabSize: number, expertDim = cfg.embedDim) {
+    this.store = new ParamStore(engine, cfg.seed);
+    this.ct = new VisionEncoder(this.store, 'ct_encoder', cfg.ct, cfg.embedDim);
+    this.text = new TextEncoder(this.store, 'text_encoder', cfg.text, vocabSize, cfg.embedDim, { mlm: true });
+    // A separate head maps the CT [CLS] into the expert's feature space, so distillation does
+    // not force the CT–report space to equal the X-ray expert's.
+    this.distillHead = new Linear(this.store, 'distill_head', cfg.ct.width, expertDim);
+    this.temperature = new Temperature(this.store, 'logit_scale', cfg.loss.temperature);
+    this.store.finalize();
+  }
+
+  /**
+   * Record a step's forward. `expertFeatures` [Nx, dim] holds the frozen expert's features of
+   * the X-ray pool; rows are picked by `inputs.xrayRows`.
+   */
+  losses(inputs: StepInputs, on: LossSwitches, expertFeatures: Tensor | null): StepLosses {
+    const L = this.cfg.loss;
+    const ct = this.ct.forward(inputs.volumes);
+    const txt = this.text.forward({ ids: inputs.ids, mask: inputs.mask });
+    const roco = rocoLoss(ct.embedding, txt.embedding, on.roco ? inputs.targets : null, this.temperature.value());
+    let total = roco;
+    let efm: Tensor | null = null;
+    if (on.efm && inputs.maskedIds && inputs.mlmPositions && inputs.mlmLabels) {
+      const masked = this.text.forward({ ids: inputs.maskedIds, mask: inputs.mask });
+      efm = this.text.mlmLoss(masked.hidden, inputs.mlmPositions, inputs.mlmLabels);
+      total = ops.add(total, ops.scale(efm, L.efm));
+    }
+    let pair: Tensor | null = null;
+    let rel: Tensor | null = null;
+    if (on.distill && expertFeatures && inputs.xrayRows) {
+      const student = this.distillHead.forward(ct.cls);
+      const teacher = ops.embedding(expertFeatures, inputs.xrayRows);
+      pair = pairLoss(student, teacher);
+      rel = relationLoss(student, teacher, L.relTemperature);
+      total = ops.add(total, ops.add(ops.scale(pair, L.pair), ops.scale(rel, L.rel)));
+    }
+    return { total, roco, efm, pair, rel };
+  }
+
+  /** CT embeddings [B, embedDim] for inference (no gradient). */
+  embedCt(volumes: Tensor): Tensor {
+    return this.engine.noGrad(() => this.ct.forward(volumes).embedding);
+  }
+
+  /** Report / prompt embeddings [B, embedDim] for inference. */
+  embedText(ids: Tensor, mask: Tensor): Tensor {
+    return this.engine.noGrad(() => this.text.forward({ ids, mask }).embedding);
+  }
+}

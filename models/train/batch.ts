@@ -1,0 +1,123 @@
+// Assembling one step's inputs on the CPU (token ids, EFM masks, RoCo targets, retrieval rows)
+// and uploading them. Everything here is known on the CPU before the step, so the step itself
+// never reads from the GPU.
+import type { Engine } from '../../engine/engine.ts';
+import type { ReportTokenizer } from '../tokenize.ts';
+import type { StepInputs } from '../biud.ts';
+import type { BiudConfig } from '../config.ts';
+import type { CtItem, Report } from './data.ts';
+import { cosineRows } from '../retrieval.ts';
+
+export interface Correction {
+  step: number;
+  i: number;
+  j: number;
+  reason: 'same-findings' | 'text-similarity' | 'both';
+  /** Cosine of the two reports' expert embeddings. */
+  similarity: number;
+  /** Soft target given to (i, j). */
+  target: number;
+}
+
+/** T = rownorm(I + F), F[i][j] = 1 for a detected false negative (same finding set, or similar reports). */
+export function falseNegatives(
+  step: number,
+  items: CtItem[],
+  reports: Report[],
+  reportEmbeddings: Float32Array | null,
+  dim: number,
+  cfg: BiudConfig['loss'],
+): { targets: Float32Array; corrections: Correction[] } {
+  const n = items.length;
+  const F = new Uint8Array(n * n);
+  const found: Omit<Correction, 'target'>[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const a = reports[items[i].report];
+      const b = reports[items[j].report];
+      const same = cfg.fnSameFindings && a.labels.every((x, k) => x === b.labels[k]);
+      const sim = reportEmbeddings ? cosineRows(reportEmbeddings, dim, items[i].report, items[j].report) : NaN;
+      const similar = sim >= cfg.fnThreshold;
+      if (!same && !similar) continue;
+      F[i * n + j] = F[j * n + i] = 1;
+      found.push({ step, i, j, similarity: sim, reason: same && similar ? 'both' : same ? 'same-findings' : 'text-similarity' });
+    }
+  }
+  const T = new Float32Array(n * n);
+  const rowSum = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      T[i * n + j] = (i === j ? 1 : 0) + F[i * n + j];
+      rowSum[i] += T[i * n + j];
+    }
+  }
+  for (let i = 0; i < n * n; i++) T[i] /= rowSum[Math.floor(i / n)];
+  return { targets: T, corrections: found.map((c) => ({ ...c, target: T[c.i * n + c.j] })) };
+}
+
+export interface HostBatch {
+  ids: Int32Array;
+  mask: Int32Array;
+  maskedIds: Int32Array;
+  mlmPositions: Int32Array;
+  mlmLabels: Int32Array;
+  targets: Float32Array;
+  xrayRows: Int32Array;
+  corrections: Correction[];
+  /** Per item: which token positions were masked (for the EFM panel). */
+  masked: number[][];
+}
+
+/** The CPU side of a step, a pure function of its arguments (so resumed runs match). */
+export function hostBatch(
+  step: number,
+  items: CtItem[],
+  reports: Report[],
+  tok: ReportTokenizer,
+  cfg: BiudConfig,
+  reportEmbeddings: Float32Array | null,
+  embeddingDim: number,
+  retrievalTarget: Int32Array | null,
+): HostBatch {
+  const T = cfg.text.maxLen;
+  const B = items.length;
+  const ids = new Int32Array(B * T);
+  const mask = new Int32Array(B * T);
+  const maskedIds = new Int32Array(B * T);
+  const positions: number[] = [];
+  const labels: number[] = [];
+  const masked: number[][] = [];
+  items.forEach((it, b) => {
+    const text = reports[it.report].text;
+    const enc = tok.encode(text, T);
+    ids.set(enc.ids, b * T);
+    mask.set(enc.mask, b * T);
+    const m = tok.mask(text, enc, (cfg.seed * 1_000_003 + step * 131 + b) >>> 0, cfg.loss.maskRatio, cfg.loss.entityFocused);
+    maskedIds.set(m.inputIds, b * T);
+    masked.push(m.masked);
+    for (const p of m.masked) {
+      positions.push(b * T + p);
+      labels.push(m.labels[p]);
+    }
+  });
+  const fn = falseNegatives(step, items, reports, reportEmbeddings, embeddingDim, cfg.loss);
+  const xrayRows = Int32Array.from(items, (it) => (retrievalTarget ? retrievalTarget[it.report] : 0));
+  return {
+    ids, mask, maskedIds, masked,
+    mlmPositions: Int32Array.from(positions), mlmLabels: Int32Array.from(labels),
+    targets: fn.targets, corrections: fn.corrections, xrayRows,
+  };
+}
+
+/** Upload a host batch (the volumes are rendered on the GPU separately). */
+export function uploadBatch(e: Engine, h: HostBatch, B: number, T: number): Omit<StepInputs, 'volumes'> {
+  return {
+    ids: e.tensor(h.ids, [B, T], 'int32'),
+    mask: e.tensor(h.mask, [B, T], 'int32'),
+    maskedIds: e.tensor(h.maskedIds, [B, T], 'int32'),
+    mlmPositions: h.mlmPositions.length ? e.tensor(h.mlmPositions, [h.mlmPositions.length], 'int32') : undefined,
+    mlmLabels: h.mlmLabels.length ? e.tensor(h.mlmLabels, [h.mlmLabels.length], 'int32') : undefined,
+    targets: e.tensor(h.targets, [B, B]),
+    xrayRows: e.tensor(h.xrayRows, [B], 'int32'),
+  };
+}

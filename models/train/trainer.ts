@@ -1,0 +1,399 @@
+// Training BIUD end to end, the same in a browser tab and in Node:
+//   1. the X-ray expert: CLIP on the X-ray pool (or loaded), then frozen;
+//   2. language-guided retrieval: expert text embeddings of CT and X-ray reports → each CT
+//      report's nearest X-ray; the expert's features of the pool X-rays are the targets;
+//   3. BIUD steps: one recorded forward/backward/update per step and one submit; losses are
+//      copied into a GPU ring and read back every `logEvery` steps (a NaN stops the run there,
+//      naming the step and the term, before any checkpoint could take the bad weights).
+import type { Engine } from '../../engine/engine.ts';
+import type { Tensor } from '../../engine/tensor.ts';
+import { BiudError } from '../../engine/errors.ts';
+import { AdamW } from '../../engine/optim/adamw.ts';
+import { warmupCosine } from '../../engine/optim/schedule.ts';
+import type { Assets } from '../assets.ts';
+import type { BiudConfig } from '../config.ts';
+import { ReportTokenizer } from '../tokenize.ts';
+import { XrayExpert } from '../xray-expert.ts';
+import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
+import { buildRetrieval, type RetrievalIndex } from '../retrieval.ts';
+import { zeroShotScores, allPrompts, type ZeroShotResult } from '../zero-shot.ts';
+import type { BiudData, CtItem, Report } from './data.ts';
+import { hostBatch, uploadBatch, type Correction } from './batch.ts';
+import {
+  type CheckpointSink, MODEL_FILE, OPTIMIZER_FILE, EXPERT_FILE,
+  storeToSafetensors, loadIntoStore, optimizerToSafetensors, optimizerFromSafetensors,
+} from './checkpoint.ts';
+
+export type LossName = (typeof LOSS_TERMS)[number];
+
+export interface Progress {
+  phase: 'expert' | 'retrieval' | 'biud' | 'eval';
+  step: number;
+  steps: number;
+  /** Mean of each term over the steps since the last report (null: term off). */
+  losses: Partial<Record<LossName, number>>;
+  /** Wall time per step since the last report, GPU included (the report is a sync point). */
+  stepMs: number;
+  lr: number;
+  memory: ReturnType<Engine['memory']>;
+}
+
+export interface TrainerOptions {
+  engine: Engine;
+  assets: Assets;
+  data: BiudData;
+  config: BiudConfig;
+  switches: LossSwitches;
+  sink?: CheckpointSink;
+  /** Continue from the sink's checkpoint (same step, optimiser state, data order). */
+  resume?: boolean;
+  /** An expert to load (safetensors) instead of training one. */
+  expertWeights?: Uint8Array;
+  onProgress?: (p: Progress) => void;
+  onCorrections?: (c: Correction[]) => void;
+  log?: (line: string) => void;
+}
+
+export class NonFiniteLossError extends BiudError {
+  constructor(readonly step: number, readonly term: string, readonly value: number) {
+    super(`loss term "${term}" became ${value} at step ${step}; training stopped (the last checkpoint, if any, holds finite weights)`);
+  }
+}
+
+const TERMS: LossName[] = [...LOSS_TERMS];
+
+export class Trainer {
+  readonly engine: Engine;
+  readonly cfg: BiudConfig;
+  tokenizer!: ReportTokenizer;
+  expert!: XrayExpert;
+  model!: Biud;
+  opt!: AdamW;
+  retrieval!: RetrievalIndex;
+  /** Expert text embeddings of the training CT reports (rows) and their width. */
+  reportEmbeddings!: Float32Array;
+  expertDim = 0;
+  /** Expert image features of the X-ray pool [Nx, dim], the distillation targets. */
+  expertFeatures: Tensor | null = null;
+  step = 0;
+  /** Recent RoCo corrections (bounded), for inspection. */
+  readonly corrections: Correction[] = [];
+  readonly history: Progress[] = [];
+  private ring!: Tensor;
+  private ringFilled = 0;
+  private lastLog = { step: 0, time: 0 };
+
+  private constructor(readonly opts: TrainerOptions) {
+    this.engine = opts.engine;
+    this.cfg = opts.config;
+  }
+
+  static async create(opts: TrainerOptions): Promise<Trainer> {
+    const t = new Trainer(opts);
+    await t.prepare();
+    return t;
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  private async prepare(): Promise<void> {
+    const { data, assets, sink } = this.opts;
+    const e = this.engine;
+    const corpus = [...data.ctReports, ...data.heldoutReports, ...data.xrayReports].map((r) => r.text);
+    const saved = this.opts.resume && sink ? await sink.read(MODEL_FILE) : null;
+    if (this.opts.resume && !saved) throw new BiudError(`--resume: no ${MODEL_FILE} in ${sink?.where ?? 'the checkpoint folder'}`);
+    if (saved) {
+      // The vocabulary is part of the checkpoint, so ids keep their meaning.
+      const meta = (await import('../../engine/safetensors.ts')).readSafetensors(saved, MODEL_FILE).metadata;
+      this.tokenizer = await ReportTokenizer.fromBertIds(assets, meta.vocab ? JSON.parse(meta.vocab) : null);
+    } else {
+      this.tokenizer = await ReportTokenizer.load(assets, this.cfg.text.vocab, corpus);
+    }
+    this.expert = new XrayExpert(e, this.cfg, this.tokenizer.size);
+    const expertBytes = this.opts.expertWeights ?? (sink ? await sink.read(EXPERT_FILE) : null);
+    if (expertBytes && (this.opts.expertWeights || this.opts.resume)) {
+      loadIntoStore(this.expert.store, expertBytes, EXPERT_FILE);
+      this.log(`X-ray expert loaded (${this.expert.store.count.toLocaleString()} parameters)`);
+    } else {
+      await this.trainExpert();
+      if (sink) await sink.write(EXPERT_FILE, await storeToSafetensors(this.expert.store, { format: 'pt', config: this.cfg.name }));
+    }
+    await this.buildRetrieval();
+    this.model = new Biud(e, this.cfg, this.tokenizer.size, this.expertDim);
+    const t = this.cfg.train;
+    this.opt = new AdamW(this.model.store, { lr: t.lr, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm });
+    this.ring = e.keep(e.zeros([t.logEvery * TERMS.length]));
+    if (saved) await this.restore(saved);
+  }
+
+  // ------------------------------------------------------------------ stage 1
+
+  private lr(step: number, c: { lr: number; minLr?: number; warmup?: number }, total: number): number {
+    return warmupCosine(step, { lr: c.lr, minLr: c.minLr ?? c.lr * 0.1, warmup: c.warmup ?? Math.ceil(total * 0.05), total });
+  }
+
+  async trainExpert(): Promise<void> {
+    const e = this.engine;
+    const { data } = this.opts;
+    const x = this.cfg.expert;
+    const opt = new AdamW(this.expert.store, { lr: x.lr, weightDecay: 0.05, maxGradNorm: 1 });
+    const pool = data.xrayPool;
+    const losses: Tensor[] = [];
+    let t0 = performance.now();
+    for (let s = 0; s < x.steps; s++) {
+      const items = Array.from({ length: x.batch }, (_, i) => pool[(s * x.batch + i) % pool.length]);
+      const loss = e.scope(() => {
+        this.expert.store.zeroGrad();
+        const images = data.renderXray(e, items, this.cfg);
+        const enc = items.map((it) => this.tokenizer.encode(data.xrayReports[it.report].text, x.text.maxLen));
+        const T = x.text.maxLen;
+        const ids = e.tensor(concat(enc.map((r) => r.ids)), [items.length, T], 'int32');
+        const mask = e.tensor(concat(enc.map((r) => r.mask)), [items.length, T], 'int32');
+        const l = this.expert.clipLoss(images, { ids, mask });
+        l.backward();
+        opt.update(this.lr(s, x, x.steps));
+        return l;
+      });
+      losses.push(loss);
+      e.flush();
+      if (losses.length === this.cfg.train.logEvery || s === x.steps - 1) {
+        const values = await Promise.all(losses.map((l) => l.item()));
+        losses.forEach((l) => l.dispose());
+        losses.length = 0;
+        const mean = values.reduce((a, b) => a + b, 0) / values.length;
+        if (!Number.isFinite(mean)) throw new NonFiniteLossError(s, 'expert CLIP', mean);
+        const now = performance.now();
+        const p: Progress = { phase: 'expert', step: s + 1, steps: x.steps, losses: { total: mean }, stepMs: (now - t0) / values.length, lr: this.lr(s, x, x.steps), memory: e.memory() };
+        t0 = now;
+        this.opts.onProgress?.(p);
+      }
+    }
+    opt.destroy();
+  }
+
+  // ------------------------------------------------------------------ stage 2: retrieval
+
+  /** Expert embeddings of reports, in batches (preprocessing: reads back once per batch). */
+  private async embedReports(reports: Report[]): Promise<Float32Array> {
+    const e = this.engine;
+    const T = this.cfg.expert.text.maxLen;
+    const B = 32;
+    const chunks: Float32Array[] = [];
+    for (let i = 0; i < reports.length; i += B) {
+      const part = reports.slice(i, i + B).map((r) => this.tokenizer.encode(r.text, T));
+      const emb = e.scope(() => {
+        const ids = e.tensor(concat(part.map((r) => r.ids)), [part.length, T], 'int32');
+        const mask = e.tensor(concat(part.map((r) => r.mask)), [part.length, T], 'int32');
+        return this.expert.encodeText({ ids, mask });
+      });
+      chunks.push((await emb.data()) as Float32Array);
+      emb.dispose();
+    }
+    return concatF(chunks);
+  }
+
+  async buildRetrieval(): Promise<void> {
+    const e = this.engine;
+    const { data } = this.opts;
+    const dim = this.cfg.embedDim;
+    this.expertDim = dim;
+    this.reportEmbeddings = await this.embedReports(data.ctReports);
+    const xrayText = await this.embedReports(data.xrayPool.map((it) => data.xrayReports[it.report]));
+    this.retrieval = buildRetrieval(this.reportEmbeddings, xrayText, dim, this.cfg.data.retrievalTopK);
+    // The expert is frozen, so the pool's image features are computed once and kept on the GPU.
+    const feats: Tensor[] = [];
+    const B = 32;
+    for (let i = 0; i < data.xrayPool.length; i += B) {
+      feats.push(e.keep(e.scope(() => this.expert.encodeImages(data.renderXray(e, data.xrayPool.slice(i, i + B), this.cfg)))));
+    }
+    const ops = await import('../../engine/ops/index.ts');
+    this.expertFeatures = e.keep(e.noGrad(() => ops.concat(feats, 0)));
+    feats.forEach((f) => f.dispose());
+    const mean = this.retrieval.topK.reduce((s, h) => s + h[0].similarity, 0) / this.retrieval.topK.length;
+    this.log(`retrieval: ${data.ctReports.length} CT reports → ${data.xrayPool.length} X-rays, mean top-1 similarity ${mean.toFixed(3)}`);
+    this.opts.onProgress?.({ phase: 'retrieval', step: 1, steps: 1, losses: {}, stepMs: 0, lr: 0, memory: e.memory() });
+  }
+
+  // ------------------------------------------------------------------ stage 3: BIUD
+
+  /** Record one step (forward, backward, update, loss copy) and submit it. No readback. */
+  recordStep(): Correction[] {
+    const e = this.engine;
+    const { data } = this.opts;
+    const cfg = this.cfg;
+    const B = cfg.train.batch;
+    const s = this.step;
+    const items = data.trainBatch(s, B);
+    const host = hostBatch(s, items, data.ctReports, this.tokenizer, cfg, this.reportEmbeddings, this.expertDim, this.retrieval.target);
+    const slot = this.ringFilled++;
+    e.scope(() => {
+      this.model.store.zeroGrad();
+      const inputs = { ...uploadBatch(e, host, B, cfg.text.maxLen), volumes: data.renderCt(e, items, cfg) };
+      const losses = this.model.losses(inputs, this.opts.switches, this.expertFeatures);
+      losses.total.backward();
+      this.opt.update(this.lr(s, cfg.train, cfg.train.steps));
+      TERMS.forEach((name, k) => {
+        const t = losses[name];
+        const dst = e.view(this.ring.storage.buffer!, (slot * TERMS.length + k) * 4, [1]);
+        if (t) e.copy(t, dst);
+        else e.clear(dst);
+        dst.dispose();
+      });
+    });
+    e.flush();
+    this.step++;
+    const kept = host.corrections;
+    this.corrections.push(...kept);
+    if (this.corrections.length > 2000) this.corrections.splice(0, this.corrections.length - 2000);
+    this.opts.onCorrections?.(kept);
+    return kept;
+  }
+
+  /** Read the ring (a sync point), check every value is finite, report progress. */
+  async report(): Promise<Progress> {
+    const e = this.engine;
+    const n = this.ringFilled;
+    const values = (await this.ring.data()) as Float32Array;
+    const mean: Partial<Record<LossName, number>> = {};
+    TERMS.forEach((name, k) => {
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i * TERMS.length + k];
+        if (!Number.isFinite(v)) throw new NonFiniteLossError(this.step - n + i, name, v);
+        sum += v;
+      }
+      const on = name === 'total' || name === 'roco' || (name === 'efm' ? this.opts.switches.efm : this.opts.switches.distill);
+      if (on) mean[name] = sum / Math.max(1, n);
+    });
+    this.ringFilled = 0;
+    const now = performance.now();
+    const stepMs = this.lastLog.time ? (now - this.lastLog.time) / Math.max(1, this.step - this.lastLog.step) : NaN;
+    this.lastLog = { step: this.step, time: now };
+    const p: Progress = { phase: 'biud', step: this.step, steps: this.cfg.train.steps, losses: mean, stepMs, lr: this.lr(this.step, this.cfg.train, this.cfg.train.steps), memory: e.memory() };
+    this.history.push(p);
+    this.opts.onProgress?.(p);
+    return p;
+  }
+
+  /** Train until `until` (default: the config's steps), logging and checkpointing on schedule. */
+  async run(until = this.cfg.train.steps, signal?: { stopped: boolean }): Promise<void> {
+    const t = this.cfg.train;
+    if (!this.lastLog.time) this.lastLog = { step: this.step, time: performance.now() };
+    while (this.step < until && !signal?.stopped) {
+      this.recordStep();
+      if (this.ringFilled === t.logEvery || this.step === until) {
+        await this.report();
+        if (this.opts.sink && (this.step % t.checkpointEvery === 0 || this.step === until)) await this.save();
+      }
+    }
+    if (this.ringFilled) await this.report();
+  }
+
+  // ------------------------------------------------------------------ checkpoints
+
+  metadata(): Record<string, string> {
+    return {
+      format: 'pt',
+      config: JSON.stringify(this.cfg),
+      step: String(this.step),
+      vocab: JSON.stringify(this.tokenizer.bertIds()),
+      switches: JSON.stringify(this.opts.switches),
+    };
+  }
+
+  async save(): Promise<void> {
+    const sink = this.opts.sink;
+    if (!sink) return;
+    const meta = this.metadata();
+    // Optimiser first: a model file always has optimiser state at least as new as itself.
+    await sink.write(OPTIMIZER_FILE, optimizerToSafetensors(await this.opt.state(), { step: meta.step }));
+    await sink.write(MODEL_FILE, await storeToSafetensors(this.model.store, meta));
+  }
+
+  private async restore(saved: Uint8Array): Promise<void> {
+    const meta = loadIntoStore(this.model.store, saved, MODEL_FILE);
+    const step = Number(meta.step);
+    const optBytes = await this.opts.sink!.read(OPTIMIZER_FILE);
+    if (!optBytes) throw new BiudError(`--resume: ${MODEL_FILE} is there but ${OPTIMIZER_FILE} is not`);
+    const { state } = optimizerFromSafetensors(optBytes, this.model.store.length, OPTIMIZER_FILE);
+    if (state.step < step) throw new BiudError(`--resume: ${OPTIMIZER_FILE} is from step ${state.step}, older than the model's ${step}`);
+    this.opt.loadState({ ...state, step });
+    this.step = step;
+    this.log(`resumed at step ${step}`);
+  }
+
+  // ------------------------------------------------------------------ evaluation
+
+  /** CT embeddings of items (batched, no gradient), read back. */
+  async embedCts(items: CtItem[]): Promise<Float32Array[]> {
+    const e = this.engine;
+    const B = this.cfg.train.batch;
+    const rows: Float32Array[] = [];
+    for (let i = 0; i < items.length; i += B) {
+      const part = items.slice(i, i + B);
+      const emb = e.scope(() => this.model.embedCt(this.opts.data.renderCt(e, part, this.cfg)));
+      const v = (await emb.data()) as Float32Array;
+      emb.dispose();
+      const d = emb.shape[1];
+      for (let r = 0; r < part.length; r++) rows.push(v.slice(r * d, (r + 1) * d));
+    }
+    return rows;
+  }
+
+  /** Text embeddings of arbitrary strings (prompts). */
+  async embedTexts(texts: string[]): Promise<Map<string, Float32Array>> {
+    const e = this.engine;
+    const T = this.cfg.text.maxLen;
+    const out = new Map<string, Float32Array>();
+    for (let i = 0; i < texts.length; i += 32) {
+      const part = texts.slice(i, i + 32);
+      const enc = part.map((t) => this.tokenizer.encode(t, T));
+      const emb = e.scope(() =>
+        this.model.embedText(e.tensor(concat(enc.map((r) => r.ids)), [part.length, T], 'int32'), e.tensor(concat(enc.map((r) => r.mask)), [part.length, T], 'int32')),
+      );
+      const v = (await emb.data()) as Float32Array;
+      emb.dispose();
+      const d = emb.shape[1];
+      part.forEach((t, r) => out.set(t, v.slice(r * d, (r + 1) * d)));
+    }
+    return out;
+  }
+
+  /** Zero-shot AUC per finding on held-out items. */
+  async evaluate(items = this.opts.data.heldout(this.cfg.data.heldout)): Promise<ZeroShotResult> {
+    const cts = await this.embedCts(items);
+    const prompts = await this.embedTexts(allPrompts());
+    const tau = Math.exp(-((await this.model.temperature.logitScale.data()) as Float32Array)[0]);
+    return zeroShotScores(cts, items.map((it) => it.labels), prompts, tau);
+  }
+
+  dispose(): void {
+    this.ring?.dispose();
+    this.expertFeatures?.dispose();
+    this.opt?.destroy();
+    this.model?.store.destroy();
+    this.expert?.store.destroy();
+  }
+}
+
+function concat(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function concatF(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
