@@ -107,6 +107,8 @@ function inSpeculationScope(between: string): boolean {
   return (between.match(/[\w-]+/g) ?? []).length <= 8 && !/\baccompan\w*/i.test(between);
 }
 
+const RELATIVE = /\b(?:that|which|who)\s+(?:is|are|was|were|did|do|does|has|have|had)\b/i;
+
 /** Replaces pseudo-negations with spaces (offsets unchanged) so the cue scanners skip them. */
 function maskPseudo(clause: string): string {
   return clause.replace(PSEUDO, (m) => ' '.repeat(m.length));
@@ -126,7 +128,9 @@ export function certaintyOf(clause: string, mStart: number, mEnd: number): { cer
   if (q) return { certainty: 'questioned', cue: { start: mEnd + q[0].length - 1, end: mEnd + q[0].length, kind: 'uncertainty' } };
   const pre = hits(PRE_NEGATION, text).filter((h) => h.end <= mStart);
   if (pre.length) return { certainty: 'absent', cue: { ...pre[pre.length - 1], kind: 'negation' } };
-  const post = hits(POST_NEGATION, text).filter((h) => h.start >= mEnd);
+  // A relative clause ("lymph nodes that are not pathological in size") says something about a
+  // thing that is there; its negation does not reach back to the noun.
+  const post = hits(POST_NEGATION, text).filter((h) => h.start >= mEnd && !RELATIVE.test(text.slice(mEnd, h.end)));
   if (post.length) return { certainty: 'absent', cue: { ...post[0], kind: 'negation' } };
   // A speculation reaches the noun phrase it offers (up to eight words on), not a finding that
   // is described next to it ("an appearance suggesting a fibrotic lesion accompanied by bands").

@@ -41,9 +41,6 @@ function pushTrimmed(text: string, start: number, end: number, out: Span[]): voi
 const CLAUSE_BREAK = new RegExp(
   [
     String.raw`,?\s+(?:but|however|although|though|whereas|while|except(?: for)?|apart from(?: this| these| that)?|other than this|besides|in addition|additionally|then|which|where)\b`,
-    // A relative clause ("lymph nodes that are not pathological in size") says something about
-    // a thing that is there; its negation does not reach back to the noun.
-    String.raw`,?\s+that\s+(?=(?:is|are|was|were|did|do|does|has|have|had)\b)`,
     // "also" starts a statement ("..., also a nodule"), not inside a verb ("was also observed").
     String.raw`,?(?<!\b(?:is|are|was|were|been|be|has|have|had|can|could|may|might|will|would|should))\s+also\b`,
     String.raw`,\s+(?:and\s+)?(?=(?:there|it|this|these|a|an|the|no|not)\b)`,
