@@ -207,14 +207,14 @@ export const LEXICON: FindingLexicon[] = [
   },
   {
     finding: 'Lung nodule',
+    // A lung mass (the primary tumour, over 3 cm) was not labelled as a nodule unless nodules
+    // were described as well; centriacinar nodules were.
     mentions: [
       rx([
         String.raw`\bnodules?\b`,
         String.raw`\bmicronodul\w*`,
         String.raw`\bnodular (?:lesions?|opacit(?:y|ies)|appearances?|formations?|structures?)\b`,
         String.raw`\b(?:intra-?pulmonary|perifissural|subpleural|fissural) lymph nodes?\b`,
-        String.raw`\b(?:lung|pulmonary|parenchymal) (?:mass|masses)\b`,
-        String.raw`\bmass(?:es)? (?:lesions? )?(?:in|of) the (?:right |left )?(?:lung|upper lobe|lower lobe|middle lobe)`,
         String.raw`\bmetasta\w*[\w ,-]{0,20}\b(?:in|of) (?:both |the )?lungs?\b`,
         String.raw`\bgranulomas?\b`,
       ]),

@@ -153,3 +153,10 @@ describe('density put down to sequelae', () => {
     ['Ground glass density increases in both lower lobes.', 'Lung opacity', 1],
   ]);
 });
+
+describe('lung mass', () => {
+  cases([
+    ['In the follow-up, lung Ca, spiculated contoured mass in the lower lobe of the left lung.', 'Lung nodule', 0],
+    ['Masses and nodular lesions are observed in both lungs.', 'Lung nodule', 1],
+  ]);
+});
