@@ -230,9 +230,12 @@ export const LEXICON: FindingLexicon[] = [
   {
     finding: 'Lung opacity',
     // CT-RATE's "lung opacity" is ground glass and unspecified parenchymal density increase
-    // (including dependent density); consolidation, nodules and sequelae/fibrotic bands have
-    // findings of their own and were not double-labelled. Outside the lung, "density" is about
-    // other organs.
+    // (including dependent density, linear density and density put down to atelectasis);
+    // consolidation, nodules, fibrotic or pleuroparenchymal scars and density put down to
+    // sequelae have findings of their own and were not double-labelled. Density around the
+    // bronchi is peribronchial thickening, and tree-in-bud/micronodular opacities are small-airway
+    // disease. Outside the lung, "density" is about other organs. "Infiltration" alone was not
+    // labelled (it is an interpretation, not a pattern).
     mentions: [
       rx([
         // "Frosted glass" and "icy" are how the Turkish "buzlu cam" is sometimes translated.
