@@ -2,7 +2,8 @@
 //
 // A finding is present when at least one of its mentions is affirmed or uncertain in its clause
 // (CT-RATE's annotators marked "nodule (lymph node?)" as a nodule); it is absent when every
-// mention is negated or there is none. Evidence for a 1 is the affirmed mentions; for a 0 the
+// mention is negated, put as a question ("atelectasis?") or only offered as a speculative
+// explanation ("may be due to atelectasis"), or there is none. Evidence for a 1 is the affirmed mentions; for a 0 the
 // negated mentions, if any. Entities (findings, anatomy, size, laterality, cues) cover the whole
 // text for highlighting and entity-focused masking.
 import { FINDINGS, NUM_FINDINGS, type Finding } from './findings.ts';
