@@ -8,8 +8,8 @@
 //
 // The global norm comes from a reduction recorded just before (Σg² in `sumsq`), read here on the
 // GPU, so clipping needs no readback; thread 0 also publishes ‖g‖ for whoever wants to log it.
-// The slabs' lengths are multiples of 4 (ParamStore aligns every parameter), so each thread
-// updates one vec4.
+// The slabs' lengths are multiples of 4 (ParamStore aligns every parameter), so the kernel works
+// in vec4s, PER of them per thread, WG apart (neighbouring threads, neighbouring addresses).
 
 struct Params {
   n4: u32,           // vec4s in the slab
@@ -36,22 +36,26 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> norm_out: array<f32>; // [1]: ‖g‖
 
 override WG: u32 = 64;
+override PER: u32 = 1;   // vec4s per thread, WG apart
 
 @compute @workgroup_size(WG)
-fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= u.n4) { return; }
-  var gv = g[i];
+fn update(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  var c = 1.0;
   if (u.clip == 1u) {
     let norm = sqrt(sumsq[0]);
-    if (i == 0u) { norm_out[0] = norm; }
-    gv = gv * min(1.0, u.max_norm / (norm + 1e-6));
+    if (wid.x + wid.y == 0u && lid == 0u) { norm_out[0] = norm; }
+    c = min(1.0, u.max_norm / (norm + 1e-6));
   }
-  let idx = vec4u(4u * i) + vec4u(0u, 1u, 2u, 3u);
-  let pd = p[i] * select(vec4f(1.0), vec4f(u.decay), idx < vec4u(u.decay_end));
-  let mv = m[i] * u.beta1 + gv * u.one_minus_beta1;
-  let vv = v[i] * u.beta2 + gv * gv * u.one_minus_beta2;
-  m[i] = mv;
-  v[i] = vv;
-  p[i] = pd - u.step_size * mv / (sqrt(vv) / u.bc2_sqrt + u.eps);
+  for (var k = 0u; k < PER; k++) {
+    let i = ((wid.x + wid.y * nwg.x) * PER + k) * WG + lid;
+    if (i >= u.n4) { return; }
+    let gv = g[i] * c;
+    let idx = vec4u(4u * i) + vec4u(0u, 1u, 2u, 3u);
+    let pd = p[i] * select(vec4f(1.0), vec4f(u.decay), idx < vec4u(u.decay_end));
+    let mv = m[i] * u.beta1 + gv * u.one_minus_beta1;
+    let vv = v[i] * u.beta2 + gv * gv * u.one_minus_beta2;
+    m[i] = mv;
+    v[i] = vv;
+    p[i] = pd - u.step_size * mv / (sqrt(vv) / u.bc2_sqrt + u.eps);
+  }
 }

@@ -1,25 +1,37 @@
 // Cross-entropy fused with log-softmax, mean over rows whose label is not `ignore`:
 //
-//   loss = (1/count) Σ_{rows, label ≠ ignore} (lse − x[label]),   lse = m + log Σ_v e^(x_v − m)
+//   loss = (1/count) Σ_{rows, label ≠ ignore} (lse − x[label]),   lse = log Σ_v e^(x_v)
 //   dx   = g·(softmax(x) − onehot(label))/count on counted rows, 0 on ignored ones
 //
-// Logits are [n, V]. The forward reads each row once for its maximum and once for Σ e^(x−m).
-// With few rows, each row is split over LANES threads: lane k takes columns k, k+LANES, …, so
-// neighbouring threads read neighbouring addresses; `merge` then combines the lanes' (m, s).
-// With many rows, `rows` does a whole row per thread. Labels outside [0, V) (other than `ignore`)
-// are never read through: their row counts with a NaN loss, so the mistake shows, and a zero
-// gradient.
+// Logits are [n, V]. The forward reads each row once, with an online log-sum-exp: the running
+// (m, s) = (max, Σ e^(x−m)) takes x as  s ← s + e^(x−m) if x ≤ m,  s ← s·e^(m−x) + 1 otherwise,
+// one exponential e^(−|x−m|) either way. With few rows, each row is split over `lanes` threads
+// (lane k takes columns k, k + lanes, …) and `merge` combines the lanes' (m, s); with many rows,
+// `rows` does a whole row per thread. Labels outside [0, V) (other than `ignore`) are never used
+// as an index: their row counts with a NaN loss, so the mistake shows, and a zero gradient.
+//
+// Width: written for rows of vec4 (V % 4 == 0); engine/ops/cross-entropy.ts swaps the block
+// between the markers for its f32 version when V is no multiple of 4.
+
+// width {
+alias vec = vec4f;
+const W = 4u;
+fn hsum(v: vec) -> f32 { return dot(v, vec4f(1.0)); }
+fn hmax(v: vec) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
+fn onehot(c: u32, l: u32) -> vec { return select(vec(0.0), vec(1.0), vec4u(W * c) + vec4u(0u, 1u, 2u, 3u) == vec4u(l)); }
+fn logit(i: u32) -> f32 { return x[i / W][i % W]; }
+// }
 
 struct Params {
   n: u32,
-  V: u32,
+  V: u32,          // floats per row
   ignore: i32,
   lanes: u32,
   nan_bits: u32,   // 0x7fc00000: a NaN the compiler cannot fold away
 }
 
 @group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<vec>;
 @group(0) @binding(2) var<storage, read> labels: array<i32>;
 @group(0) @binding(3) var<storage, read> part: array<f32>;          // [n, lanes, 2]: m, s
 @group(0) @binding(4) var<storage, read_write> part_out: array<f32>;
@@ -27,9 +39,10 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> stats_out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(8) var<storage, read> gy: array<f32>;
-@group(0) @binding(9) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(9) var<storage, read_write> dx: array<vec>;
 
 override WG: u32 = 64;
+override PER: u32 = 4;   // vecs per thread in `backward`
 
 fn linear(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
@@ -43,13 +56,30 @@ fn in_range(l: i32) -> bool {
   return l >= 0 && u32(l) < u.V;
 }
 
+// (max, Σ e^(x − max)) over the vecs lane, lane + lanes, … of one row.
+fn lane_stats(row: u32, lane: u32) -> vec2f {
+  let vw = u.V / W;
+  let base = row * vw;
+  var m = vec(-3.4028234e38);
+  var s = vec(0.0);
+  for (var c = lane; c < vw; c += u.lanes) {
+    let xv = x[base + c];
+    let d = xv - m;
+    let ex = exp(-abs(d));
+    s = select(s + ex, fma(s, ex, vec(1.0)), d > vec(0.0));
+    m = max(m, xv);
+  }
+  let mm = hmax(m);
+  return vec2f(mm, hsum(s * exp(m - mm)));
+}
+
 // Row loss from the row's log-sum-exp; stats_out = [lse…, row loss…, (1/count by `finish`)].
 fn finish_row(row: u32, lse: f32) {
   let l = labels[row];
   var rl = 0.0;
   if (counted(l)) {
     if (in_range(l)) {
-      rl = lse - x[row * u.V + u32(l)];
+      rl = lse - logit(row * u.V + u32(l));
     } else {
       rl = bitcast<f32>(u.nan_bits);
     }
@@ -58,19 +88,14 @@ fn finish_row(row: u32, lse: f32) {
   stats_out[u.n + row] = rl;
 }
 
-// One thread per (row, lane): the lane's maximum and Σ e^(x−m).
+// One thread per (row, lane).
 @compute @workgroup_size(WG)
 fn partial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = linear(gid, nwg);
   if (t >= u.n * u.lanes) { return; }
-  let lane = t % u.lanes;
-  let base = (t / u.lanes) * u.V;
-  var m = -3.4028234e38;
-  for (var v = lane; v < u.V; v += u.lanes) { m = max(m, x[base + v]); }
-  var s = 0.0;
-  for (var v = lane; v < u.V; v += u.lanes) { s += exp(x[base + v] - m); }
-  part_out[2u * t] = m;
-  part_out[2u * t + 1u] = s;
+  let ms = lane_stats(t / u.lanes, t % u.lanes);
+  part_out[2u * t] = ms.x;
+  part_out[2u * t + 1u] = ms.y;
 }
 
 // One thread per row: the lanes' (m, s) combined, Σ s_k e^(m_k − M) with M = max m_k.
@@ -86,17 +111,13 @@ fn merge(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   finish_row(row, m + log(s));
 }
 
-// One thread per row, the whole row.
+// One thread per row, the whole row (lanes = 1).
 @compute @workgroup_size(WG)
 fn rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = linear(gid, nwg);
   if (row >= u.n) { return; }
-  let base = row * u.V;
-  var m = -3.4028234e38;
-  for (var v = 0u; v < u.V; v++) { m = max(m, x[base + v]); }
-  var s = 0.0;
-  for (var v = 0u; v < u.V; v++) { s += exp(x[base + v] - m); }
-  finish_row(row, m + log(s));
+  let ms = lane_stats(row, 0u);
+  finish_row(row, ms.x + log(ms.y));
 }
 
 // One thread: the mean over counted rows (0 when none is counted, not 0/0); 1/count saved.
@@ -115,18 +136,21 @@ fn finish() {
   stats_out[2u * u.n] = inv;
 }
 
-// dx over [n, V], one element per thread.
+// dx: workgroups along x cover a row's vecs (PER per thread, WG apart), y and z the rows.
 @compute @workgroup_size(WG)
-fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = linear(gid, nwg);
-  if (i >= u.n * u.V) { return; }
-  let row = i / u.V;
-  let v = i % u.V;
+fn backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.y + wid.z * nwg.y;
+  if (row >= u.n) { return; }
+  let vw = u.V / W;
+  let base = row * vw;
   let l = labels[row];
-  var d = 0.0;
-  if (counted(l) && in_range(l)) {
-    let p = exp(x[i] - stats[row]);
-    d = (p - select(0.0, 1.0, u32(l) == v)) * (gy[0] * stats[2u * u.n]);
+  let ok = counted(l) && in_range(l);
+  let lse = stats[row];
+  let c = select(0.0, gy[0] * stats[2u * u.n], ok);
+  let lu = select(0xffffffffu, u32(l), ok);
+  for (var k = 0u; k < PER; k++) {
+    let col = (wid.x * PER + k) * WG + lid;
+    if (col >= vw) { return; }
+    dx[base + col] = (exp(x[base + col] - lse) - onehot(col, lu)) * c;
   }
-  dx[i] = d;
 }

@@ -9,26 +9,36 @@
 // punish (shared/PLATFORM.md). The column sums have few outputs (C) and many rows, so they run in
 // two steps without atomics: partial sums over chunks of rows, then one thread per column adds
 // the chunks.
+//
+// Width: written for rows of vec4 (C % 4 == 0, every model width), which software adapters load
+// 2–5× faster than scalars; engine/ops/norm.ts swaps the block between the markers for its f32
+// version when C is no multiple of 4.
+
+// width {
+alias vec = vec4f;
+const W = 4u;                 // floats per vec
+fn hsum(v: vec) -> f32 { return dot(v, vec4f(1.0)); }
+// }
 
 struct Params {
   rows: u32,
-  C: u32,
+  C: u32,       // floats per row
   eps: f32,
-  chunk: u32,    // rows per partial sum (param-gradient kernels)
+  chunk: u32,   // rows per partial sum (param-gradient kernels)
   chunks: u32,
 }
 
 @group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read> g: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<vec>;
+@group(0) @binding(2) var<storage, read> gamma: array<vec>;
+@group(0) @binding(3) var<storage, read> beta: array<vec>;
+@group(0) @binding(4) var<storage, read> g: array<vec>;
 @group(0) @binding(5) var<storage, read> stats: array<f32>;      // [rows, 2]: μ, r
-@group(0) @binding(6) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y: array<vec>;
 @group(0) @binding(7) var<storage, read_write> stats_out: array<f32>;
-@group(0) @binding(8) var<storage, read> part: array<f32>;       // [2, chunks, C]: Σ g·x̂, Σ g
-@group(0) @binding(9) var<storage, read_write> part_out: array<f32>;
-@group(0) @binding(10) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(8) var<storage, read> part: array<vec>;       // [2, chunks, C]: Σ g·x̂, Σ g
+@group(0) @binding(9) var<storage, read_write> part_out: array<vec>;
+@group(0) @binding(10) var<storage, read_write> dbeta: array<vec>;
 
 override WG: u32 = 64;
 
@@ -41,17 +51,18 @@ fn linear(gid: vec3u, nwg: vec3u) -> u32 {
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = linear(gid, nwg);
   if (row >= u.rows) { return; }
-  let base = row * u.C;
-  var s = 0.0;
-  for (var c = 0u; c < u.C; c++) { s += x[base + c]; }
-  let mu = s / f32(u.C);
-  var v = 0.0;
-  for (var c = 0u; c < u.C; c++) {
+  let cw = u.C / W;
+  let base = row * cw;
+  var s = vec(0.0);
+  for (var c = 0u; c < cw; c++) { s += x[base + c]; }
+  let mu = hsum(s) / f32(u.C);
+  var v = vec(0.0);
+  for (var c = 0u; c < cw; c++) {
     let d = x[base + c] - mu;
     v = fma(d, d, v);
   }
-  let r = inverseSqrt(v / f32(u.C) + u.eps);
-  for (var c = 0u; c < u.C; c++) {
+  let r = inverseSqrt(hsum(v) / f32(u.C) + u.eps);
+  for (var c = 0u; c < cw; c++) {
     y[base + c] = fma((x[base + c] - mu) * r, gamma[c], beta[c]);
   }
   stats_out[2u * row] = mu;
@@ -63,20 +74,21 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 fn backward_x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let row = linear(gid, nwg);
   if (row >= u.rows) { return; }
-  let base = row * u.C;
+  let cw = u.C / W;
+  let base = row * cw;
   let mu = stats[2u * row];
   let r = stats[2u * row + 1u];
-  var sg = 0.0;
-  var sgx = 0.0;
-  for (var c = 0u; c < u.C; c++) {
+  var sg = vec(0.0);
+  var sgx = vec(0.0);
+  for (var c = 0u; c < cw; c++) {
     let gh = g[base + c] * gamma[c];
     sg += gh;
     sgx = fma(gh, (x[base + c] - mu) * r, sgx);
   }
   let inv_c = 1.0 / f32(u.C);
-  let a = sg * inv_c;
-  let b = sgx * inv_c;
-  for (var c = 0u; c < u.C; c++) {
+  let a = hsum(sg) * inv_c;
+  let b = hsum(sgx) * inv_c;
+  for (var c = 0u; c < cw; c++) {
     let xh = (x[base + c] - mu) * r;
     y[base + c] = r * (g[base + c] * gamma[c] - a - xh * b);
   }
@@ -86,32 +98,34 @@ fn backward_x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 @compute @workgroup_size(WG)
 fn backward_params_partial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = linear(gid, nwg);
-  if (t >= u.chunks * u.C) { return; }
-  let c = t % u.C;
-  let k = t / u.C;
+  let cw = u.C / W;
+  if (t >= u.chunks * cw) { return; }
+  let c = t % cw;
+  let k = t / cw;
   let r0 = k * u.chunk;
   let r1 = min(u.rows, r0 + u.chunk);
-  var sgx = 0.0;
-  var sg = 0.0;
+  var sgx = vec(0.0);
+  var sg = vec(0.0);
   for (var row = r0; row < r1; row++) {
-    let gv = g[row * u.C + c];
-    sgx = fma(gv, (x[row * u.C + c] - stats[2u * row]) * stats[2u * row + 1u], sgx);
+    let gv = g[row * cw + c];
+    sgx = fma(gv, (x[row * cw + c] - stats[2u * row]) * stats[2u * row + 1u], sgx);
     sg += gv;
   }
   part_out[t] = sgx;
-  part_out[u.chunks * u.C + t] = sg;
+  part_out[u.chunks * cw + t] = sg;
 }
 
 // y = dγ, dbeta = dβ: the chunks' partial sums added.
 @compute @workgroup_size(WG)
 fn backward_params_final(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let c = linear(gid, nwg);
-  if (c >= u.C) { return; }
-  var sgx = 0.0;
-  var sg = 0.0;
+  let cw = u.C / W;
+  if (c >= cw) { return; }
+  var sgx = vec(0.0);
+  var sg = vec(0.0);
   for (var k = 0u; k < u.chunks; k++) {
-    sgx += part[k * u.C + c];
-    sg += part[(u.chunks + k) * u.C + c];
+    sgx += part[k * cw + c];
+    sg += part[(u.chunks + k) * cw + c];
   }
   y[c] = sgx;
   dbeta[c] = sg;

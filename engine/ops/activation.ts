@@ -13,6 +13,8 @@ const K = {
   backward: new Kernel('gelu.backward', src, 'backward'),
 };
 const WG = 64;
+/** Elements per thread (the shader's PER). */
+const PER = 8;
 const APPROX = { none: 0, tanh: 1 } as const;
 
 export type GeluApproximation = keyof typeof APPROX;
@@ -27,11 +29,11 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (x.dtype !== 'float32') throw new BiudError(`gelu: needs a float32 tensor, got ${x}`);
   const e = x.engine;
   const y = e.empty(x.shape);
-  const constants = { APPROX: APPROX[approximate] };
-  e.dispatch(K.forward, { bindings: { x, y }, uniforms: { n: x.size }, workgroups: e.grid1d(x.size, WG), constants });
+  const constants = { APPROX: APPROX[approximate], PER };
+  e.dispatch(K.forward, { bindings: { x, y }, uniforms: { n: x.size }, workgroups: e.grid1d(Math.ceil(x.size / PER), WG), constants });
   return record('gelu', [x], y, (gy) => {
     const dx = e.empty(x.shape);
-    e.dispatch(K.backward, { bindings: { x, gy, y: dx }, uniforms: { n: x.size }, workgroups: e.grid1d(x.size, WG), constants });
+    e.dispatch(K.backward, { bindings: { x, gy, y: dx }, uniforms: { n: x.size }, workgroups: e.grid1d(Math.ceil(x.size / PER), WG), constants });
     return [dx];
   });
 }

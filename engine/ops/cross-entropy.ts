@@ -10,23 +10,35 @@ import { Kernel } from '../kernel.ts';
 import type { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
+import { scalarVariant } from './norm.ts';
 
-const K = {
-  partial: new Kernel('cross-entropy.partial', src, 'partial'),
-  merge: new Kernel('cross-entropy.merge', src, 'merge'),
-  rows: new Kernel('cross-entropy.rows', src, 'rows'),
-  finish: new Kernel('cross-entropy.finish', src, 'finish'),
-  backward: new Kernel('cross-entropy.backward', src, 'backward'),
-};
+/** The f32 width block, for rows whose length is no multiple of 4. */
+const SCALAR_WIDTH = `
+alias vec = f32;
+const W = 1u;
+fn hsum(v: vec) -> f32 { return v; }
+fn hmax(v: vec) -> f32 { return v; }
+fn onehot(c: u32, l: u32) -> vec { return select(0.0, 1.0, c == l); }
+fn logit(i: u32) -> f32 { return x[i]; }
+`;
+
+function kernels(width: string, source: string) {
+  const k = (entry: string) => new Kernel(`cross-entropy.${entry}.${width}`, source, entry);
+  return { partial: k('partial'), merge: k('merge'), rows: k('rows'), finish: k('finish'), backward: k('backward') };
+}
+const VEC4 = kernels('vec4', src);
+const SCALAR = kernels('f32', scalarVariant(src, SCALAR_WIDTH));
 const WG = 64;
+/** Vecs per thread in the backward (the shader's PER). */
+const PER = 4;
 /** Rows are split over lanes until this many threads share the forward... */
 const TARGET_THREADS = 4096;
-/** ...with at least this many columns per lane. */
-const MIN_COLS_PER_LANE = 64;
+/** ...with at least this many vecs per lane. */
+const MIN_PER_LANE = 64;
 
-/** Threads per row for the forward: 1 when there are rows enough to fill the adapter. */
-export function crossEntropyLanes(n: number, V: number): number {
-  return Math.max(1, Math.min(Math.ceil(TARGET_THREADS / Math.max(n, 1)), Math.floor(V / MIN_COLS_PER_LANE), 256));
+/** Threads per row for the forward, for rows of `vecs` loads: 1 when there are rows enough to fill the adapter. */
+export function crossEntropyLanes(n: number, vecs: number): number {
+  return Math.max(1, Math.min(Math.ceil(TARGET_THREADS / Math.max(n, 1)), Math.floor(vecs / MIN_PER_LANE), 256));
 }
 
 /** Mean over rows whose label ≠ ignoreIndex of −log softmax(logits)[label]; logits [n, V], labels int32 [n]. */
@@ -40,7 +52,9 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
   if (V === 0) throw new BiudError(`crossEntropy: logits [${logits.shape}] have no classes`);
   if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1) throw new BiudError(`crossEntropy: ignoreIndex must be an int32, got ${ignoreIndex}`);
   const e = logits.engine;
-  const lanes = crossEntropyLanes(n, V);
+  const W = V % 4 === 0 ? 4 : 1;
+  const K = W === 4 ? VEC4 : SCALAR;
+  const lanes = crossEntropyLanes(n, V / W);
   const uniforms = { n, V, ignore: ignoreIndex, lanes, nan_bits: 0x7fc00000 };
   const loss = e.empty([]);
   const stats = e.empty([2 * n + 1]); // lse per row, loss per row, 1/count
@@ -62,7 +76,9 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
   }
   return record('crossEntropy', [logits, labels], loss, (gy) => {
     const dx = e.empty(logits.shape);
-    e.dispatch(K.backward, { bindings: { x: logits, labels, stats, gy, dx }, uniforms, workgroups: e.grid1d(n * V, WG) });
+    const maxRows = e.limits.maxComputeWorkgroupsPerDimension;
+    const workgroups = [Math.ceil(V / W / (WG * PER)), Math.min(n, maxRows), Math.ceil(n / maxRows)];
+    e.dispatch(K.backward, { bindings: { x: logits, labels, stats, gy, dx }, uniforms, workgroups, constants: { PER } });
     stats.dispose();
     return [dx, null];
   });

@@ -8,20 +8,43 @@ import type { Tensor } from '../tensor.ts';
 import { record, needsGrad } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
 
-const K = {
-  forward: new Kernel('layernorm.forward', src, 'forward'),
-  backwardX: new Kernel('layernorm.backward_x', src, 'backward_x'),
-  paramsPartial: new Kernel('layernorm.backward_params_partial', src, 'backward_params_partial'),
-  paramsFinal: new Kernel('layernorm.backward_params_final', src, 'backward_params_final'),
-};
+/**
+ * The f32 variant of a row kernel written for vec4 rows: its text between the markers
+ * `// width {` and `// }` (alias vec = vec4f, W = 4 and the helpers that depend on them) is
+ * replaced with `scalarBlock`. Shared by the row kernels (layernorm, cross-entropy).
+ */
+export function scalarVariant(source: string, scalarBlock: string): string {
+  const start = source.indexOf('// width {\n');
+  const end = source.indexOf('// }\n', start);
+  if (start < 0 || end < 0) throw new Error('scalarVariant: the shader has no "// width {" … "// }" block');
+  return source.slice(0, start) + scalarBlock + source.slice(end + '// }\n'.length);
+}
+
+/** layernorm.wgsl's width block for f32 rows. */
+const SCALAR_WIDTH = `
+alias vec = f32;
+const W = 1u;
+fn hsum(v: vec) -> f32 { return v; }
+`;
+
+function kernels(width: string, source: string) {
+  return {
+    forward: new Kernel(`layernorm.forward.${width}`, source, 'forward'),
+    backwardX: new Kernel(`layernorm.backward_x.${width}`, source, 'backward_x'),
+    paramsPartial: new Kernel(`layernorm.backward_params_partial.${width}`, source, 'backward_params_partial'),
+    paramsFinal: new Kernel(`layernorm.backward_params_final.${width}`, source, 'backward_params_final'),
+  };
+}
+const VEC4 = kernels('vec4', src);
+const SCALAR = kernels('f32', scalarVariant(src, SCALAR_WIDTH));
 const WG = 64;
 /** Threads wanted for the column sums of dγ and dβ; each sums at least MIN_CHUNK rows. */
 const PARAM_THREADS = 2048;
 const MIN_CHUNK = 8;
 
-/** Rows of the partial sums for dγ, dβ: enough chunks to fill the adapter, each ≥ MIN_CHUNK rows. */
-export function paramChunks(rows: number, C: number): { chunk: number; chunks: number } {
-  const chunks = Math.max(1, Math.min(Math.ceil(rows / MIN_CHUNK), Math.ceil(PARAM_THREADS / C)));
+/** Rows of the partial sums for dγ, dβ (threads = chunks × columns): enough chunks to fill the adapter, each ≥ MIN_CHUNK rows. */
+export function paramChunks(rows: number, columns: number): { chunk: number; chunks: number } {
+  const chunks = Math.max(1, Math.min(Math.ceil(rows / MIN_CHUNK), Math.ceil(PARAM_THREADS / columns)));
   const chunk = Math.ceil(rows / chunks);
   return { chunk, chunks: Math.ceil(rows / chunk) };
 }
@@ -45,6 +68,9 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const y = e.empty(x.shape);
   const stats = e.empty([rows, 2]); // μ, r per row
   const uniforms = { rows, C, eps, chunk: 0, chunks: 0 };
+  // Rows of vec4 when C allows; the scalar variant otherwise (same kernels, f32 elements).
+  const K = C % 4 === 0 ? VEC4 : SCALAR;
+  const W = C % 4 === 0 ? 4 : 1;
   e.dispatch(K.forward, { bindings: { x, gamma, beta, y, stats_out: stats }, uniforms, workgroups: e.grid1d(rows, WG) });
   if (!needsGrad(x, gamma, beta)) {
     stats.dispose();
@@ -59,13 +85,13 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
       e.dispatch(K.backwardX, { bindings: { x, gamma, g, stats, y: dx }, uniforms, workgroups: e.grid1d(rows, WG) });
     }
     if (gamma.requiresGrad || beta.requiresGrad) {
-      const { chunk, chunks } = paramChunks(rows, C);
+      const { chunk, chunks } = paramChunks(rows, C / W);
       const u = { ...uniforms, chunk, chunks };
       const part = e.empty([2, chunks, C]);
       dgamma = e.empty([C]);
       dbeta = e.empty([C]);
-      e.dispatch(K.paramsPartial, { bindings: { x, g, stats, part_out: part }, uniforms: u, workgroups: e.grid1d(chunks * C, WG) });
-      e.dispatch(K.paramsFinal, { bindings: { part, y: dgamma, dbeta }, uniforms: u, workgroups: e.grid1d(C, WG) });
+      e.dispatch(K.paramsPartial, { bindings: { x, g, stats, part_out: part }, uniforms: u, workgroups: e.grid1d((chunks * C) / W, WG) });
+      e.dispatch(K.paramsFinal, { bindings: { part, y: dgamma, dbeta }, uniforms: u, workgroups: e.grid1d(C / W, WG) });
       part.dispose();
       if (!gamma.requiresGrad) { dgamma.dispose(); dgamma = null; }
       if (!beta.requiresGrad) { dbeta.dispose(); dbeta = null; }

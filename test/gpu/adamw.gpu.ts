@@ -3,14 +3,15 @@ import { ParamStore } from '../../engine/params.ts';
 import { AdamW, adamwRef } from '../../engine/optim/adamw.ts';
 import { suite, expectClose, expectThrows, expectEqual, randomArray } from './harness.ts';
 
-/** A store with two decayed parameters and one without decay (odd sizes: padding between them). */
+/** A store with decayed parameters and one without decay (odd sizes: padding between them). */
 function makeStore(e: Engine) {
   const store = new ParamStore(e);
   const w = store.param('w', [7, 3], randomArray(21, 1));
   const b = store.param('b', [5], randomArray(5, 2), { decay: false });
   const v = store.param('v', [130], randomArray(130, 3));
+  const big = store.param('big', [300, 233], randomArray(69900, 4)); // many workgroups
   store.finalize();
-  return { store, params: [w, b, v] };
+  return { store, params: [w, b, v, big] };
 }
 
 suite('adamw', (test) => {
@@ -31,10 +32,10 @@ suite('adamw', (test) => {
         opt.update(s === 2 ? 0.02 : undefined);
       }
       // The reference over the concatenation in slab order (decayed parameters first).
-      const order = [0, 2, 1];
+      const order = [0, 2, 3, 1];
       const flatInit = Float32Array.from(order.flatMap((k) => [...init[k]]));
       const flatGrads = Array.from({ length: steps }, (_, s) => Float32Array.from(order.flatMap((k) => [...grads[k][s]])));
-      const p = adamwRef(flatInit, flatGrads, { ...opts, decayEnd: 21 + 130, lrs: [0.01, 0.01, 0.02, 0.01] });
+      const p = adamwRef(flatInit, flatGrads, { ...opts, decayEnd: 21 + 130 + 69900, lrs: [0.01, 0.01, 0.02, 0.01] });
       let off = 0;
       for (const k of order) {
         const n = params[k].size;

@@ -10,8 +10,9 @@ function labelsFor(n: number, V: number, seed: number, ignoreEvery = 3, ignore =
 
 suite('cross-entropy', (test) => {
   test('loss and gradient match the reference (rows split over lanes, and whole rows)', async (e) => {
-    // [3, 1000] and [20, 6001] split rows over lanes; [70, 100] and [5000, 7] do whole rows.
-    const cases: [number, number][] = [[20, 50], [3, 1000], [20, 6001], [70, 100], [5000, 7], [1, 1]];
+    // Rows of vec4 (V % 4 = 0) and of f32, each split over lanes ([3, 1000], [16, 6000], [20, 6001])
+    // and whole ([70, 100], [20, 50], [5000, 7], [1, 1]).
+    const cases: [number, number][] = [[20, 50], [3, 1000], [16, 6000], [20, 6001], [70, 100], [5000, 7], [1, 1], [2, 4]];
     for (const [k, [n, V]] of cases.entries()) {
       const logits = randomArray(n * V, 70 + k, -6, 6);
       logits[0] = 60; // far above the rest
@@ -25,7 +26,8 @@ suite('cross-entropy', (test) => {
         out.backward(e.tensor([1.5], []));
         return out;
       });
-      const what = `crossEntropy [${n}, ${V}] (${crossEntropyLanes(n, V)} lanes)`;
+      const W = V % 4 === 0 ? 4 : 1;
+      const what = `crossEntropy [${n}, ${V}] (${W === 4 ? 'vec4' : 'f32'}, ${crossEntropyLanes(n, V / W)} lanes)`;
       expectClose(await loss.data(), [ref.loss], `${what} loss`, 1e-5);
       expectClose(await xt.grad!.data(), ref.dx, `${what} dx`, 1e-6, 1e-4);
       for (const t of [loss, xt, lt]) t.dispose();
