@@ -39,10 +39,29 @@ const K = {
 export const MAX_HEAD_DIM = 128;
 
 /**
- * Rows a thread owns in each kernel: 1, 2 or 4. More rows: more arithmetic per value read from
- * storage, which is what software adapters are short of (PLATFORM.md), but more registers.
+ * Rows a thread owns in each kernel: 1, 2 or 4 (null: the default below). More rows mean more
+ * arithmetic per value read from storage, which is what software adapters are short of
+ * (PLATFORM.md), and more registers. Tests and benchmarks set these to reach every variant.
  */
-export const attentionTuning = { forwardRows: 4, dqRows: 4, dkdvRows: 4 };
+export const attentionTuning: { forwardRows: number | null; dqRows: number | null; dkdvRows: number | null } = {
+  forwardRows: null,
+  dqRows: null,
+  dkdvRows: null,
+};
+
+/**
+ * Measured on SwiftShader (CPU time per kernel, d = 32, 64, 128; scratch/attention/kern.ts):
+ * 4 rows win everywhere (1.5–3× over 1 row) except dk/dv at d ≤ 32, where 2 rows are ~10% faster.
+ * On a hardware GPU fewer, lighter threads would likely do better; that is not measured here.
+ */
+function rowsFor(kernel: 'forward' | 'dq' | 'dkdv', p: Plan): number {
+  const set = kernel === 'forward' ? attentionTuning.forwardRows : kernel === 'dq' ? attentionTuning.dqRows : attentionTuning.dkdvRows;
+  if (set !== null) {
+    if (set !== 1 && set !== 2 && set !== 4) throw new BiudError(`attentionTuning: rows per thread must be 1, 2 or 4, got ${set}`);
+    return set;
+  }
+  return kernel === 'dkdv' && p.D16 <= 2 ? 2 : 4;
+}
 
 export interface AttentionDims {
   B: number;
@@ -147,7 +166,7 @@ function unpadRows(y: Tensor, shape: readonly number[], p: Plan): Tensor {
 
 function launchForward(p: Plan, q: Tensor, k: Tensor, v: Tensor): { out: Tensor; lse: Tensor } {
   const e = q.engine;
-  const R = attentionTuning.forwardRows;
+  const R = rowsFor('forward', p);
   const out = e.empty([p.B, p.H, p.Tq, 16 * p.D16]);
   const lse = e.empty([p.B, p.H, p.Tq]);
   e.dispatch(K.forward, {
@@ -170,7 +189,7 @@ function attentionBackward(p: Plan, q: Tensor, k: Tensor, v: Tensor, out: Tensor
     constants: { WG, D16: p.D16 },
   });
   const dq = e.empty([p.B, p.H, p.Tq, 16 * p.D16]);
-  const Rq = attentionTuning.dqRows;
+  const Rq = rowsFor('dq', p);
   e.dispatch(K.dq, {
     bindings: { q: qp, k: kp, v: vp, key_mask: p.mask ?? qp, dout: gp, stats, dq },
     uniforms: uniforms(p),
@@ -179,7 +198,7 @@ function attentionBackward(p: Plan, q: Tensor, k: Tensor, v: Tensor, out: Tensor
   });
   const dk = e.empty([p.B, p.H, p.Tk, 16 * p.D16]);
   const dv = e.empty([p.B, p.H, p.Tk, 16 * p.D16]);
-  const Rk = attentionTuning.dkdvRows;
+  const Rk = rowsFor('dkdv', p);
   e.dispatch(K.dkdv, {
     bindings: { q: qp, k: kp, v: vp, key_mask: p.mask ?? qp, dout: gp, stats, dk, dv },
     uniforms: uniforms(p),

@@ -12,3 +12,4 @@ import './cross-entropy.gpu.ts';
 import './adamw.gpu.ts';
 import './conv.gpu.ts';
 import './pool.gpu.ts';
+import './attention.gpu.ts';

@@ -1,0 +1,209 @@
+import type { Engine, Tensor } from '../../engine/index.ts';
+import { ops } from '../../engine/index.ts';
+import { attentionRef, attentionBackwardRef, attentionTuning, type AttentionDims } from '../../engine/ops/attention.ts';
+import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray } from './harness.ts';
+import { gradCheck } from './gradcheck.ts';
+
+interface Case extends AttentionDims {
+  causal?: boolean;
+  /** 'some' masks every third key (plus all keys of batch 0 when B > 1); 'none' leaves it out. */
+  mask?: 'none' | 'some';
+  scale?: number;
+}
+
+function maskFor(c: Case): Int32Array | null {
+  if (c.mask !== 'some') return null;
+  const m = Int32Array.from({ length: c.B * c.Tk }, (_, i) => (i % c.Tk) % 3 === 1 ? 0 : 1);
+  // A fully masked batch row: its outputs and gradients must be zeros, not NaN.
+  if (c.B > 1) m.fill(0, 0, c.Tk);
+  return m;
+}
+
+function inputs(c: Case, seed: number) {
+  const { B, H, Tq, Tk, d } = c;
+  return {
+    q: randomArray(B * H * Tq * d, seed, -2, 2),
+    k: randomArray(B * H * Tk * d, seed + 1, -2, 2),
+    v: randomArray(B * H * Tk * d, seed + 2),
+    gy: randomArray(B * H * Tq * d, seed + 3),
+    mask: maskFor(c),
+  };
+}
+
+const name = (c: Case) => `B${c.B} H${c.H} Tq${c.Tq} Tk${c.Tk} d${c.d}${c.causal ? ' causal' : ''}${c.mask === 'some' ? ' masked' : ''}${c.scale ? ` scale ${c.scale}` : ''}`;
+
+/** Forward (and backward when `grads`) on the GPU against the references. */
+async function check(e: Engine, c: Case, seed: number, grads: boolean): Promise<void> {
+  const x = inputs(c, seed);
+  const opts = { causal: c.causal, keyMask: x.mask, scale: c.scale };
+  const leaves = [e.tensor(x.q, [c.B, c.H, c.Tq, c.d]), e.tensor(x.k, [c.B, c.H, c.Tk, c.d]), e.tensor(x.v, [c.B, c.H, c.Tk, c.d])];
+  for (const t of leaves) t.requiresGrad = grads;
+  const mask = x.mask ? e.tensor(x.mask, [c.B, c.Tk], 'int32') : null;
+  const y = e.scope(() => {
+    const out = ops.attention(leaves[0], leaves[1], leaves[2], { ...opts, keyMask: mask });
+    if (grads) out.backward(e.tensor(x.gy, out.shape));
+    return out;
+  });
+  expectEqual(y.shape, [c.B, c.H, c.Tq, c.d], `${name(c)}: output shape`);
+  expectClose(await y.data(), attentionRef(x.q, x.k, x.v, c, opts), `${name(c)}: forward`, 2e-5);
+  if (grads) {
+    const ref = attentionBackwardRef(x.q, x.k, x.v, x.gy, c, opts);
+    const [dq, dk, dv] = await Promise.all(leaves.map((t) => t.grad!.data()));
+    expectClose(dq, ref.dq, `${name(c)}: dq`, 5e-5);
+    expectClose(dk, ref.dk, `${name(c)}: dk`, 5e-5);
+    expectClose(dv, ref.dv, `${name(c)}: dv`, 5e-5);
+  }
+  for (const t of [...leaves, y, mask]) t?.dispose();
+}
+
+/** Run `fn` with every kernel at `rows` rows per thread. */
+async function withRows(rows: number, fn: () => Promise<void>): Promise<void> {
+  const saved = { ...attentionTuning };
+  Object.assign(attentionTuning, { forwardRows: rows, dqRows: rows, dkdvRows: rows });
+  try {
+    await fn();
+  } finally {
+    Object.assign(attentionTuning, saved);
+  }
+}
+
+suite('attention', (test) => {
+  // Sizes that are no multiple of any row block (R = 1, 2, 4) or of the 16-float row padding.
+  const forwardCases: Case[] = [
+    { B: 2, H: 3, Tq: 17, Tk: 17, d: 8 },
+    { B: 1, H: 1, Tq: 1, Tk: 1, d: 12 },
+    { B: 2, H: 2, Tq: 33, Tk: 65, d: 32, mask: 'some' },
+    { B: 1, H: 2, Tq: 65, Tk: 33, d: 64, causal: true },
+    { B: 3, H: 1, Tq: 17, Tk: 17, d: 12, causal: true, mask: 'some' },
+    { B: 2, H: 2, Tq: 1, Tk: 65, d: 32, causal: true, mask: 'some' },
+    { B: 1, H: 3, Tq: 96, Tk: 65, d: 32 },
+    // The largest rows (d up to 128), padded from d = 100.
+    { B: 1, H: 2, Tq: 9, Tk: 33, d: 100, causal: true, scale: 0.3 },
+  ];
+
+  test('forward matches the reference: odd sizes, Tq ≠ Tk, masks, causal', async (e) => {
+    for (const [i, c] of forwardCases.entries()) await check(e, c, 10 * i, false);
+  });
+
+  test('backward matches the reference', async (e) => {
+    for (const [i, c] of forwardCases.entries()) await check(e, c, 100 + 10 * i, true);
+  });
+
+  test('every rows-per-thread variant (1, 2, 4) forward and backward', async (e) => {
+    const cases: Case[] = [
+      { B: 2, H: 1, Tq: 17, Tk: 33, d: 16, causal: true, mask: 'some' },
+      { B: 1, H: 2, Tq: 33, Tk: 17, d: 48 },
+    ];
+    for (const rows of [1, 2, 4]) {
+      await withRows(rows, async () => {
+        for (const [i, c] of cases.entries()) await check(e, c, 300 + 10 * i + rows, true);
+      });
+    }
+  });
+
+  test('a row that sees no key gives zeros and zero gradients, not NaN', async (e) => {
+    // Batch 0 has every key masked; under causal with Tq > Tk the first Tq − Tk queries see none.
+    for (const c of [{ B: 2, H: 2, Tq: 5, Tk: 7, d: 8, mask: 'some' }, { B: 1, H: 1, Tq: 9, Tk: 4, d: 8, causal: true }] as Case[]) {
+      const x = inputs(c, 7);
+      const q = e.tensor(x.q, [c.B, c.H, c.Tq, c.d]);
+      const k = e.tensor(x.k, [c.B, c.H, c.Tk, c.d]);
+      const v = e.tensor(x.v, [c.B, c.H, c.Tk, c.d]);
+      for (const t of [q, k, v]) t.requiresGrad = true;
+      const mask = x.mask ? e.tensor(x.mask, [c.B, c.Tk], 'int32') : null;
+      const y = e.scope(() => {
+        const out = ops.attention(q, k, v, { causal: c.causal, keyMask: mask });
+        out.backward(e.tensor(x.gy, out.shape));
+        return out;
+      });
+      const [yd, dq, dk, dv] = await Promise.all([y, q.grad!, k.grad!, v.grad!].map((t) => t.data()));
+      const all = [...yd, ...dq, ...dk, ...dv];
+      expectTrue(all.every(Number.isFinite), `${name(c)}: every output and gradient is finite`);
+      const rowLen = c.d;
+      const blind = c.mask ? c.H * c.Tq : c.Tq - c.Tk; // leading query rows that see nothing
+      for (let r = 0; r < blind; r++) {
+        for (let x2 = 0; x2 < rowLen; x2++) {
+          expectTrue(yd[r * rowLen + x2] === 0 && dq[r * rowLen + x2] === 0, `${name(c)}: blind query row ${r} is zero`);
+        }
+      }
+      if (c.mask) {
+        // Keys of batch 0 are all masked, and every third key of batch 1: zero dk, dv.
+        for (let h = 0; h < c.H; h++) {
+          for (let j = 0; j < c.Tk; j++) {
+            const masked = [0, 1].map((b) => x.mask![b * c.Tk + j] === 0);
+            for (const b of [0, 1]) {
+              if (!masked[b]) continue;
+              const at = ((b * c.H + h) * c.Tk + j) * c.d;
+              for (let x2 = 0; x2 < c.d; x2++) expectTrue(dk[at + x2] === 0 && dv[at + x2] === 0, `${name(c)}: masked key ${b},${h},${j} gets zero gradient`);
+            }
+          }
+        }
+      }
+      for (const t of [q, k, v, y, mask]) t?.dispose();
+    }
+  });
+
+  test('gradients match finite differences (q, k, v; causal with a key mask)', async (e) => {
+    const [B, H, Tq, Tk, d] = [2, 1, 3, 4, 5];
+    const mask = e.tensor(Int32Array.from([1, 0, 1, 1, 1, 1, 1, 0]), [B, Tk], 'int32');
+    await gradCheck(
+      e,
+      'attention',
+      [
+        { data: randomArray(B * H * Tq * d, 21, -1, 1), shape: [B, H, Tq, d] },
+        { data: randomArray(B * H * Tk * d, 22, -1, 1), shape: [B, H, Tk, d] },
+        { data: randomArray(B * H * Tk * d, 23, -1, 1), shape: [B, H, Tk, d] },
+      ],
+      ([q, k, v]) => ops.attention(q, k, v, { causal: true, keyMask: mask }),
+      1e-2,
+      2e-2,
+    );
+    await gradCheck(
+      e,
+      'attention (plain, scale 0.7)',
+      [
+        { data: randomArray(1 * 2 * 4 * 3, 31, -1, 1), shape: [1, 2, 4, 3] },
+        { data: randomArray(1 * 2 * 6 * 3, 32, -1, 1), shape: [1, 2, 6, 3] },
+        { data: randomArray(1 * 2 * 6 * 3, 33, -1, 1), shape: [1, 2, 6, 3] },
+      ],
+      ([q, k, v]) => ops.attention(q, k, v, { scale: 0.7 }),
+    );
+    mask.dispose();
+  });
+
+  test('frees what it saves for backward', async (e) => {
+    const q = e.tensor(randomArray(2 * 2 * 9 * 12, 1), [2, 2, 9, 12]);
+    const k = e.tensor(randomArray(2 * 2 * 7 * 12, 2), [2, 2, 7, 12]);
+    const v = e.tensor(randomArray(2 * 2 * 7 * 12, 3), [2, 2, 7, 12]);
+    for (const t of [q, k, v]) t.requiresGrad = true;
+    const step = () => e.scope(() => ops.sum(ops.attention(q, k, v, { causal: true })).backward());
+    step(); // the first step creates the .grad tensors
+    await q.grad!.data();
+    const before = e.memory().liveTensors;
+    for (let i = 0; i < 3; i++) step();
+    e.noGrad(() => e.scope(() => { ops.attention(q, k, v); }));
+    await q.grad!.data();
+    expectEqual(e.memory().liveTensors, before, 'live tensors after three more steps');
+    for (const t of [q, k, v]) t.dispose();
+  });
+
+  test('bad input is a clear error', async (e) => {
+    const t = (shape: number[]) => e.tensor(new Float32Array(shape.reduce((p, x) => p * x, 1)), shape);
+    const q = t([2, 3, 5, 8]);
+    const k = t([2, 3, 7, 8]);
+    const v = t([2, 3, 7, 8]);
+    const k6 = t([2, 3, 7, 6]);
+    const v6 = t([2, 3, 7, 6]);
+    const q3 = t([6, 5, 8]);
+    const maskBad = e.tensor(new Int32Array(2 * 5), [2, 5], 'int32');
+    const maskFloat = t([2, 7]);
+    const big = t([1, 1, 2, 130]);
+    await expectThrows(() => ops.attention(q, k6, v), /q and k must have the same head size d: q \[2, 3, 5, 8\], k \[2, 3, 7, 6\]/, 'd mismatch (k)');
+    await expectThrows(() => ops.attention(q, k, v6), /v must have the head size of q and k/, 'd mismatch (v)');
+    await expectThrows(() => ops.attention(q3, k, v), /q must be \[batch, heads, tokens, d\], got \[6, 5, 8\]/, 'rank 3');
+    await expectThrows(() => ops.attention(q, k, v, { keyMask: maskBad }), /keyMask must be \[batch, key tokens\] = \[2, 7\], got \[2, 5\]/, 'mask shape');
+    await expectThrows(() => ops.attention(q, k, v, { keyMask: maskFloat }), /keyMask must be int32/, 'mask dtype');
+    await expectThrows(() => ops.attention(q, t([2, 3, 7, 8]), t([2, 3, 6, 8])), /k and v must have the same number of tokens/, 'Tk mismatch');
+    await expectThrows(() => ops.attention(big, big, big), /head size d = 130 is over the fused kernel's limit of 128/, 'd over the limit');
+    for (const x of [q, k, v, k6, v6, q3, maskBad, maskFloat, big] as Tensor[]) x.dispose();
+  });
+});
