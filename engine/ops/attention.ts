@@ -106,6 +106,12 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   }
   const scale = opts.scale ?? 1 / Math.sqrt(dims.d);
   if (!Number.isFinite(scale)) throw new BiudError(`attention: scale must be a finite number, got ${scale}`);
+  if (dims.B * dims.H * dims.Tq * dims.Tk * dims.d === 0) {
+    // Nothing to attend to (or nothing asks): zeros, and zero gradients. Also keeps the kernels
+    // from binding empty buffers, which vec4 bindings refuse.
+    const e = q.engine;
+    return record('attention', [q, k, v], e.zeros(q.shape), () => [e.zeros(q.shape), e.zeros(k.shape), e.zeros(v.shape)]);
+  }
   const plan = makePlan(dims, scale, opts.causal ?? false, mask);
 
   const [qp, kp, vp] = [q, k, v].map((t) => padRows(t, plan));

@@ -140,6 +140,18 @@ suite('attention', (test) => {
       }
       for (const t of [q, k, v, y, mask]) t?.dispose();
     }
+    // No keys at all (Tk = 0): zeros, and gradients of the inputs' shapes.
+    const q = e.tensor(randomArray(2 * 3 * 4, 5), [1, 2, 3, 4]);
+    const kv = e.tensor(new Float32Array(0), [1, 2, 0, 4]);
+    q.requiresGrad = true;
+    const y = e.scope(() => {
+      const out = ops.attention(q, kv, kv, { causal: true });
+      out.backward(e.tensor(randomArray(out.size, 6), out.shape));
+      return out;
+    });
+    expectClose(await y.data(), new Float32Array(24), 'Tk = 0: output', 0);
+    expectClose(await q.grad!.data(), new Float32Array(24), 'Tk = 0: dq', 0);
+    for (const t of [q, kv, y]) t.dispose();
   });
 
   test('gradients match finite differences (q, k, v; causal with a key mask)', async (e) => {
