@@ -6,16 +6,19 @@
 //   dw[co,ci,k] = Σ_{n,o} gy[n,co,o] · x[n,ci, o·s − p + k]
 //
 // Register blocking (PLATFORM.md: on a software adapter every storage load is a per-lane
-// gather, so what counts is FMAs per load): each `forward` thread holds 4 output positions
-// along W × 8 output channels (8 vec4 accumulators, weights packed so 4 channels are one vec4);
-// `backward_x` holds 4 input positions × 8 input channels; `backward_w` holds 8 output × 8
-// input channels of one kernel tap. Along W the inputs a thread needs at kernel tap kw + s are
-// the ones it needed at kw, shifted by one position, so the window slides: one new load per tap
-// instead of four. No workgroup memory, no barriers.
+// gather and each loop level costs, so what counts is FMAs per load and per loop step): each
+// `forward` thread holds 8 output positions along W × 16 output channels (32 vec4 accumulators
+// a<p><v>: position p, channels 4v..4v+3; the weights are packed so that 4 channels are one
+// vec4); `backward_x` holds 8 input positions × 16 input channels; `backward_w` holds 8 output
+// × 8 input channels of one kernel tap. Along W the inputs a thread needs at kernel tap kw + s
+// are the ones it needed at kw shifted by one position, so the window slides: one new load per
+// tap instead of eight. No workgroup memory, no barriers. (Measured on SwiftShader, 3×3×3 over
+// 32 channels: 16×8 blocks beat 8×4 by about a quarter; a loop level inside the (ci, kd, kh)
+// nest cost as much again, hence the tap chains outermost.)
 
 struct Params {
   N: u32, Cin: u32, Cout: u32, blocks: u32,    // blocks: work items of the dispatch
-  D: u32, H: u32, W: u32, cpad: u32,           // cpad: channels of the packed weights (multiple of 8)
+  D: u32, H: u32, W: u32, cpad: u32,           // cpad: channels of the packed weights (multiple of 16)
   OD: u32, OH: u32, OW: u32, has_bias: u32,
   KD: u32, KH: u32, KW: u32, chunks: u32,      // chunks: the reduction of backward_w split this many ways
   SD: u32, SH: u32, SW: u32, chunk_rows: u32,  // chunk_rows: (n, od, oh) rows per chunk
@@ -74,25 +77,28 @@ fn x_row(row: u32, iw: i32) -> f32 {
   return select(0.0, x[row + u32(select(0, iw, ok))], ok);
 }
 
-// One thread: output positions ow0..ow0+3 of row (n, od, oh) × output channels 8·cb..8·cb+7.
+// One thread: output positions ow0..ow0+7 of row (n, od, oh) × output channels 16·cb..16·cb+15.
 @compute @workgroup_size(WG)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = linear(gid, nwg);
   if (t >= u.blocks) { return; }
-  let owBlocks = (u.OW + 3u) / 4u;
-  let cBlocks = u.cpad / 8u;
+  let owBlocks = (u.OW + 7u) / 8u;
+  let cBlocks = u.cpad / 16u;
   var r = t;
-  let ow0 = (r % owBlocks) * 4u; r /= owBlocks;
+  let ow0 = (r % owBlocks) * 8u; r /= owBlocks;
   let oh = r % u.OH; r /= u.OH;
   let od = r % u.OD; r /= u.OD;
   let cb = r % cBlocks;
   let n = r / cBlocks;
 
-  // a<t><h>: position ow0 + t, channels 8·cb + 4h .. +3.
-  var a00 = vec4f(0.0); var a01 = vec4f(0.0);
-  var a10 = vec4f(0.0); var a11 = vec4f(0.0);
-  var a20 = vec4f(0.0); var a21 = vec4f(0.0);
-  var a30 = vec4f(0.0); var a31 = vec4f(0.0);
+  var a00 = vec4f(0.0); var a01 = vec4f(0.0); var a02 = vec4f(0.0); var a03 = vec4f(0.0);
+  var a10 = vec4f(0.0); var a11 = vec4f(0.0); var a12 = vec4f(0.0); var a13 = vec4f(0.0);
+  var a20 = vec4f(0.0); var a21 = vec4f(0.0); var a22 = vec4f(0.0); var a23 = vec4f(0.0);
+  var a30 = vec4f(0.0); var a31 = vec4f(0.0); var a32 = vec4f(0.0); var a33 = vec4f(0.0);
+  var a40 = vec4f(0.0); var a41 = vec4f(0.0); var a42 = vec4f(0.0); var a43 = vec4f(0.0);
+  var a50 = vec4f(0.0); var a51 = vec4f(0.0); var a52 = vec4f(0.0); var a53 = vec4f(0.0);
+  var a60 = vec4f(0.0); var a61 = vec4f(0.0); var a62 = vec4f(0.0); var a63 = vec4f(0.0);
+  var a70 = vec4f(0.0); var a71 = vec4f(0.0); var a72 = vec4f(0.0); var a73 = vec4f(0.0);
 
   let sw = i32(u.SW);
   let iw0 = i32(ow0 * u.SW) - i32(u.PW);
@@ -104,33 +110,40 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let kh_lo = u32(max(-ih0, 0));
   let kh_hi = u32(clamp(i32(u.H) - ih0, 0, i32(u.KH)));
   let cv = u.cpad / 4u;
-  let chains = min(u.SW, u.KW);
 
-  for (var ci = 0u; ci < u.Cin; ci++) {
-    let xc = (n * u.Cin + ci) * u.D;
-    for (var kd = kd_lo; kd < kd_hi; kd++) {
-      let xd = (xc + u32(id0 + i32(kd))) * u.H;
-      for (var kh = kh_lo; kh < kh_hi; kh++) {
-        let row = (xd + u32(ih0 + i32(kh))) * u.W;
-        let wrow = ((ci * u.KD + kd) * u.KH + kh) * u.KW;
-        // Taps kw ≡ c (mod s) form a chain: from one to the next the 4 positions shift by one.
-        for (var c = 0u; c < chains; c++) {
+  // Taps kw ≡ c (mod s) form a chain: from one to the next the 8 positions shift by one.
+  // (One chain when s = 1.)
+  for (var c = 0u; c < min(u.SW, u.KW); c++) {
+    for (var ci = 0u; ci < u.Cin; ci++) {
+      let xc = (n * u.Cin + ci) * u.D;
+      for (var kd = kd_lo; kd < kd_hi; kd++) {
+        let xd = (xc + u32(id0 + i32(kd))) * u.H;
+        for (var kh = kh_lo; kh < kh_hi; kh++) {
+          let row = (xd + u32(ih0 + i32(kh))) * u.W;
+          let wrow = ((ci * u.KD + kd) * u.KH + kh) * u.KW;
           var iw = iw0 + i32(c);
           var x0 = x_row(row, iw);
-          var x1 = x_row(row, iw + sw);
+          var x1 = x_row(row, iw + 1 * sw);
           var x2 = x_row(row, iw + 2 * sw);
           var x3 = x_row(row, iw + 3 * sw);
+          var x4 = x_row(row, iw + 4 * sw);
+          var x5 = x_row(row, iw + 5 * sw);
+          var x6 = x_row(row, iw + 6 * sw);
+          var x7 = x_row(row, iw + 7 * sw);
           for (var kw = c; kw < u.KW; kw += u.SW) {
-            let wi = (wrow + kw) * cv + 2u * cb;
-            let w0 = wv[wi];
-            let w1 = wv[wi + 1u];
-            a00 = fma(vec4f(x0), w0, a00); a01 = fma(vec4f(x0), w1, a01);
-            a10 = fma(vec4f(x1), w0, a10); a11 = fma(vec4f(x1), w1, a11);
-            a20 = fma(vec4f(x2), w0, a20); a21 = fma(vec4f(x2), w1, a21);
-            a30 = fma(vec4f(x3), w0, a30); a31 = fma(vec4f(x3), w1, a31);
+            let wi = (wrow + kw) * cv + 4u * cb;
+            let w0 = wv[wi]; let w1 = wv[wi + 1u]; let w2 = wv[wi + 2u]; let w3 = wv[wi + 3u];
+            a00 = fma(vec4f(x0), w0, a00); a01 = fma(vec4f(x0), w1, a01); a02 = fma(vec4f(x0), w2, a02); a03 = fma(vec4f(x0), w3, a03);
+            a10 = fma(vec4f(x1), w0, a10); a11 = fma(vec4f(x1), w1, a11); a12 = fma(vec4f(x1), w2, a12); a13 = fma(vec4f(x1), w3, a13);
+            a20 = fma(vec4f(x2), w0, a20); a21 = fma(vec4f(x2), w1, a21); a22 = fma(vec4f(x2), w2, a22); a23 = fma(vec4f(x2), w3, a23);
+            a30 = fma(vec4f(x3), w0, a30); a31 = fma(vec4f(x3), w1, a31); a32 = fma(vec4f(x3), w2, a32); a33 = fma(vec4f(x3), w3, a33);
+            a40 = fma(vec4f(x4), w0, a40); a41 = fma(vec4f(x4), w1, a41); a42 = fma(vec4f(x4), w2, a42); a43 = fma(vec4f(x4), w3, a43);
+            a50 = fma(vec4f(x5), w0, a50); a51 = fma(vec4f(x5), w1, a51); a52 = fma(vec4f(x5), w2, a52); a53 = fma(vec4f(x5), w3, a53);
+            a60 = fma(vec4f(x6), w0, a60); a61 = fma(vec4f(x6), w1, a61); a62 = fma(vec4f(x6), w2, a62); a63 = fma(vec4f(x6), w3, a63);
+            a70 = fma(vec4f(x7), w0, a70); a71 = fma(vec4f(x7), w1, a71); a72 = fma(vec4f(x7), w2, a72); a73 = fma(vec4f(x7), w3, a73);
+            x0 = x1; x1 = x2; x2 = x3; x3 = x4; x4 = x5; x5 = x6; x6 = x7;
             iw += sw;
-            x0 = x1; x1 = x2; x2 = x3;
-            x3 = x_row(row, iw + 3 * sw);
+            x7 = x_row(row, iw + 7 * sw);
           }
         }
       }
@@ -139,23 +152,69 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 
   let s = u.OD * u.OH * u.OW;
   let pos = (od * u.OH + oh) * u.OW + ow0;
-  let co0 = 8u * cb;
-  store_y(n, co0, s, pos, u.OW - ow0, a00, a10, a20, a30);
-  store_y(n, co0 + 4u, s, pos, u.OW - ow0, a01, a11, a21, a31);
-}
-
-// Four channels co..co+3 at four positions pos..pos+3 of one output row, with the bias.
-// `valid`: positions left in the row from pos.
-fn store_y(n: u32, co: u32, s: u32, pos: u32, valid: u32, p0: vec4f, p1: vec4f, p2: vec4f, p3: vec4f) {
-  for (var j = 0u; j < 4u; j++) {
-    let c = co + j;
-    if (c >= u.Cout) { return; }
-    let b = select(0.0, bias[c], u.has_bias != 0u);
-    let base = (n * u.Cout + c) * s + pos;
-    out[base] = p0[j] + b;
-    if (valid > 1u) { out[base + 1u] = p1[j] + b; }
-    if (valid > 2u) { out[base + 2u] = p2[j] + b; }
-    if (valid > 3u) { out[base + 3u] = p3[j] + b; }
+  let left = u.OW - ow0;   // positions of this block inside the row
+  let co0 = 16u * cb;
+  // Stored inline: handing the 32 accumulators to a helper function made the whole kernel
+  // about 1.8× slower on SwiftShader.
+  for (var j = 0u; j < 4u; j++) {   // channels co0 + 0 + j: components of a<p>0
+    let c = co0 + 0u + j;
+    if (c < u.Cout) {
+      let b = select(0.0, bias[c], u.has_bias != 0u);
+      let base = (n * u.Cout + c) * s + pos;
+      out[base] = a00[j] + b;
+      if (left > 1u) { out[base + 1u] = a10[j] + b; }
+      if (left > 2u) { out[base + 2u] = a20[j] + b; }
+      if (left > 3u) { out[base + 3u] = a30[j] + b; }
+      if (left > 4u) { out[base + 4u] = a40[j] + b; }
+      if (left > 5u) { out[base + 5u] = a50[j] + b; }
+      if (left > 6u) { out[base + 6u] = a60[j] + b; }
+      if (left > 7u) { out[base + 7u] = a70[j] + b; }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {   // channels co0 + 4 + j: components of a<p>1
+    let c = co0 + 4u + j;
+    if (c < u.Cout) {
+      let b = select(0.0, bias[c], u.has_bias != 0u);
+      let base = (n * u.Cout + c) * s + pos;
+      out[base] = a01[j] + b;
+      if (left > 1u) { out[base + 1u] = a11[j] + b; }
+      if (left > 2u) { out[base + 2u] = a21[j] + b; }
+      if (left > 3u) { out[base + 3u] = a31[j] + b; }
+      if (left > 4u) { out[base + 4u] = a41[j] + b; }
+      if (left > 5u) { out[base + 5u] = a51[j] + b; }
+      if (left > 6u) { out[base + 6u] = a61[j] + b; }
+      if (left > 7u) { out[base + 7u] = a71[j] + b; }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {   // channels co0 + 8 + j: components of a<p>2
+    let c = co0 + 8u + j;
+    if (c < u.Cout) {
+      let b = select(0.0, bias[c], u.has_bias != 0u);
+      let base = (n * u.Cout + c) * s + pos;
+      out[base] = a02[j] + b;
+      if (left > 1u) { out[base + 1u] = a12[j] + b; }
+      if (left > 2u) { out[base + 2u] = a22[j] + b; }
+      if (left > 3u) { out[base + 3u] = a32[j] + b; }
+      if (left > 4u) { out[base + 4u] = a42[j] + b; }
+      if (left > 5u) { out[base + 5u] = a52[j] + b; }
+      if (left > 6u) { out[base + 6u] = a62[j] + b; }
+      if (left > 7u) { out[base + 7u] = a72[j] + b; }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {   // channels co0 + 12 + j: components of a<p>3
+    let c = co0 + 12u + j;
+    if (c < u.Cout) {
+      let b = select(0.0, bias[c], u.has_bias != 0u);
+      let base = (n * u.Cout + c) * s + pos;
+      out[base] = a03[j] + b;
+      if (left > 1u) { out[base + 1u] = a13[j] + b; }
+      if (left > 2u) { out[base + 2u] = a23[j] + b; }
+      if (left > 3u) { out[base + 3u] = a33[j] + b; }
+      if (left > 4u) { out[base + 4u] = a43[j] + b; }
+      if (left > 5u) { out[base + 5u] = a53[j] + b; }
+      if (left > 6u) { out[base + 6u] = a63[j] + b; }
+      if (left > 7u) { out[base + 7u] = a73[j] + b; }
+    }
   }
 }
 
@@ -167,8 +226,8 @@ fn gy_row(row: u32, ow: i32) -> f32 {
   return select(0.0, gy[row + u32(select(0, ow, ok))], ok);
 }
 
-// One thread: input channels 8·cb..8·cb+7 × four input positions of one phase along W,
-// iw = rw + s·(m0 + t), t = 0..3. Positions of one phase receive from the same taps
+// One thread: input channels 16·cb..16·cb+15 × eight input positions of one phase along W,
+// iw = rw + s·(m0 + t), t = 0..7. Positions of one phase receive from the same taps
 // kw ≡ rw + p (mod s), and from output positions (rw + p − kw)/s + m0 + t: consecutive, so the
 // window of gy values slides by one from tap to tap, for every stride.
 @compute @workgroup_size(WG)
@@ -177,20 +236,24 @@ fn backward_x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   if (t >= u.blocks) { return; }
   let phases = min(u.SW, u.W);
   let perPhase = (u.W + u.SW - 1u) / u.SW;
-  let mBlocks = (perPhase + 3u) / 4u;
-  let cBlocks = u.cpad / 8u;
+  let mBlocks = (perPhase + 7u) / 8u;
+  let cBlocks = u.cpad / 16u;
   var r = t;
-  let m0 = (r % mBlocks) * 4u; r /= mBlocks;
+  let m0 = (r % mBlocks) * 8u; r /= mBlocks;
   let rw = r % phases; r /= phases;
   let ih = r % u.H; r /= u.H;
   let id = r % u.D; r /= u.D;
   let cb = r % cBlocks;
   let n = r / cBlocks;
 
-  var a00 = vec4f(0.0); var a01 = vec4f(0.0);
-  var a10 = vec4f(0.0); var a11 = vec4f(0.0);
-  var a20 = vec4f(0.0); var a21 = vec4f(0.0);
-  var a30 = vec4f(0.0); var a31 = vec4f(0.0);
+  var a00 = vec4f(0.0); var a01 = vec4f(0.0); var a02 = vec4f(0.0); var a03 = vec4f(0.0);
+  var a10 = vec4f(0.0); var a11 = vec4f(0.0); var a12 = vec4f(0.0); var a13 = vec4f(0.0);
+  var a20 = vec4f(0.0); var a21 = vec4f(0.0); var a22 = vec4f(0.0); var a23 = vec4f(0.0);
+  var a30 = vec4f(0.0); var a31 = vec4f(0.0); var a32 = vec4f(0.0); var a33 = vec4f(0.0);
+  var a40 = vec4f(0.0); var a41 = vec4f(0.0); var a42 = vec4f(0.0); var a43 = vec4f(0.0);
+  var a50 = vec4f(0.0); var a51 = vec4f(0.0); var a52 = vec4f(0.0); var a53 = vec4f(0.0);
+  var a60 = vec4f(0.0); var a61 = vec4f(0.0); var a62 = vec4f(0.0); var a63 = vec4f(0.0);
+  var a70 = vec4f(0.0); var a71 = vec4f(0.0); var a72 = vec4f(0.0); var a73 = vec4f(0.0);
 
   let cv = u.cpad / 4u;
   let kw0 = (rw + u.PW) % u.SW;
@@ -214,16 +277,23 @@ fn backward_x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
           var g1 = gy_row(row, ow + 1);
           var g2 = gy_row(row, ow + 2);
           var g3 = gy_row(row, ow + 3);
+          var g4 = gy_row(row, ow + 4);
+          var g5 = gy_row(row, ow + 5);
+          var g6 = gy_row(row, ow + 6);
+          var g7 = gy_row(row, ow + 7);
           for (var kw = kw0; kw < u.KW; kw += u.SW) {
-            let wi = (wrow + kw) * cv + 2u * cb;
-            let w0 = wv[wi];
-            let w1 = wv[wi + 1u];
-            a00 = fma(vec4f(g0), w0, a00); a01 = fma(vec4f(g0), w1, a01);
-            a10 = fma(vec4f(g1), w0, a10); a11 = fma(vec4f(g1), w1, a11);
-            a20 = fma(vec4f(g2), w0, a20); a21 = fma(vec4f(g2), w1, a21);
-            a30 = fma(vec4f(g3), w0, a30); a31 = fma(vec4f(g3), w1, a31);
+            let wi = (wrow + kw) * cv + 4u * cb;
+            let w0 = wv[wi]; let w1 = wv[wi + 1u]; let w2 = wv[wi + 2u]; let w3 = wv[wi + 3u];
+            a00 = fma(vec4f(g0), w0, a00); a01 = fma(vec4f(g0), w1, a01); a02 = fma(vec4f(g0), w2, a02); a03 = fma(vec4f(g0), w3, a03);
+            a10 = fma(vec4f(g1), w0, a10); a11 = fma(vec4f(g1), w1, a11); a12 = fma(vec4f(g1), w2, a12); a13 = fma(vec4f(g1), w3, a13);
+            a20 = fma(vec4f(g2), w0, a20); a21 = fma(vec4f(g2), w1, a21); a22 = fma(vec4f(g2), w2, a22); a23 = fma(vec4f(g2), w3, a23);
+            a30 = fma(vec4f(g3), w0, a30); a31 = fma(vec4f(g3), w1, a31); a32 = fma(vec4f(g3), w2, a32); a33 = fma(vec4f(g3), w3, a33);
+            a40 = fma(vec4f(g4), w0, a40); a41 = fma(vec4f(g4), w1, a41); a42 = fma(vec4f(g4), w2, a42); a43 = fma(vec4f(g4), w3, a43);
+            a50 = fma(vec4f(g5), w0, a50); a51 = fma(vec4f(g5), w1, a51); a52 = fma(vec4f(g5), w2, a52); a53 = fma(vec4f(g5), w3, a53);
+            a60 = fma(vec4f(g6), w0, a60); a61 = fma(vec4f(g6), w1, a61); a62 = fma(vec4f(g6), w2, a62); a63 = fma(vec4f(g6), w3, a63);
+            a70 = fma(vec4f(g7), w0, a70); a71 = fma(vec4f(g7), w1, a71); a72 = fma(vec4f(g7), w2, a72); a73 = fma(vec4f(g7), w3, a73);
+            g7 = g6; g6 = g5; g5 = g4; g4 = g3; g3 = g2; g2 = g1; g1 = g0;
             ow -= 1;
-            g3 = g2; g2 = g1; g1 = g0;
             g0 = gy_row(row, ow);
           }
         }
@@ -233,22 +303,64 @@ fn backward_x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 
   let s = u.D * u.H * u.W;
   let rowBase = (id * u.H + ih) * u.W;
-  let ci0 = 8u * cb;
+  let ci0 = 16u * cb;
   let iw0 = rw + u.SW * m0;
-  store_dx(n, ci0, s, rowBase, iw0, a00, a10, a20, a30);
-  store_dx(n, ci0 + 4u, s, rowBase, iw0, a01, a11, a21, a31);
-}
-
-// Four channels ci..ci+3 at positions iw0, iw0 + s, iw0 + 2s, iw0 + 3s of one input row.
-fn store_dx(n: u32, ci: u32, s: u32, rowBase: u32, iw0: u32, p0: vec4f, p1: vec4f, p2: vec4f, p3: vec4f) {
-  for (var j = 0u; j < 4u; j++) {
-    let c = ci + j;
-    if (c >= u.Cin) { return; }
-    let base = (n * u.Cin + c) * s + rowBase;
-    if (iw0 < u.W) { out[base + iw0] = p0[j]; }
-    if (iw0 + u.SW < u.W) { out[base + iw0 + u.SW] = p1[j]; }
-    if (iw0 + 2u * u.SW < u.W) { out[base + iw0 + 2u * u.SW] = p2[j]; }
-    if (iw0 + 3u * u.SW < u.W) { out[base + iw0 + 3u * u.SW] = p3[j]; }
+  // Stored inline, as in forward.
+  for (var j = 0u; j < 4u; j++) {   // channels ci0 + 0 + j: components of a<p>0
+    let c = ci0 + 0u + j;
+    if (c < u.Cin) {
+      let base = (n * u.Cin + c) * s + rowBase + iw0;
+      if (iw0 < u.W) { out[base] = a00[j]; }
+      if (iw0 + 1u * u.SW < u.W) { out[base + 1u * u.SW] = a10[j]; }
+      if (iw0 + 2u * u.SW < u.W) { out[base + 2u * u.SW] = a20[j]; }
+      if (iw0 + 3u * u.SW < u.W) { out[base + 3u * u.SW] = a30[j]; }
+      if (iw0 + 4u * u.SW < u.W) { out[base + 4u * u.SW] = a40[j]; }
+      if (iw0 + 5u * u.SW < u.W) { out[base + 5u * u.SW] = a50[j]; }
+      if (iw0 + 6u * u.SW < u.W) { out[base + 6u * u.SW] = a60[j]; }
+      if (iw0 + 7u * u.SW < u.W) { out[base + 7u * u.SW] = a70[j]; }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {   // channels ci0 + 4 + j: components of a<p>1
+    let c = ci0 + 4u + j;
+    if (c < u.Cin) {
+      let base = (n * u.Cin + c) * s + rowBase + iw0;
+      if (iw0 < u.W) { out[base] = a01[j]; }
+      if (iw0 + 1u * u.SW < u.W) { out[base + 1u * u.SW] = a11[j]; }
+      if (iw0 + 2u * u.SW < u.W) { out[base + 2u * u.SW] = a21[j]; }
+      if (iw0 + 3u * u.SW < u.W) { out[base + 3u * u.SW] = a31[j]; }
+      if (iw0 + 4u * u.SW < u.W) { out[base + 4u * u.SW] = a41[j]; }
+      if (iw0 + 5u * u.SW < u.W) { out[base + 5u * u.SW] = a51[j]; }
+      if (iw0 + 6u * u.SW < u.W) { out[base + 6u * u.SW] = a61[j]; }
+      if (iw0 + 7u * u.SW < u.W) { out[base + 7u * u.SW] = a71[j]; }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {   // channels ci0 + 8 + j: components of a<p>2
+    let c = ci0 + 8u + j;
+    if (c < u.Cin) {
+      let base = (n * u.Cin + c) * s + rowBase + iw0;
+      if (iw0 < u.W) { out[base] = a02[j]; }
+      if (iw0 + 1u * u.SW < u.W) { out[base + 1u * u.SW] = a12[j]; }
+      if (iw0 + 2u * u.SW < u.W) { out[base + 2u * u.SW] = a22[j]; }
+      if (iw0 + 3u * u.SW < u.W) { out[base + 3u * u.SW] = a32[j]; }
+      if (iw0 + 4u * u.SW < u.W) { out[base + 4u * u.SW] = a42[j]; }
+      if (iw0 + 5u * u.SW < u.W) { out[base + 5u * u.SW] = a52[j]; }
+      if (iw0 + 6u * u.SW < u.W) { out[base + 6u * u.SW] = a62[j]; }
+      if (iw0 + 7u * u.SW < u.W) { out[base + 7u * u.SW] = a72[j]; }
+    }
+  }
+  for (var j = 0u; j < 4u; j++) {   // channels ci0 + 12 + j: components of a<p>3
+    let c = ci0 + 12u + j;
+    if (c < u.Cin) {
+      let base = (n * u.Cin + c) * s + rowBase + iw0;
+      if (iw0 < u.W) { out[base] = a03[j]; }
+      if (iw0 + 1u * u.SW < u.W) { out[base + 1u * u.SW] = a13[j]; }
+      if (iw0 + 2u * u.SW < u.W) { out[base + 2u * u.SW] = a23[j]; }
+      if (iw0 + 3u * u.SW < u.W) { out[base + 3u * u.SW] = a33[j]; }
+      if (iw0 + 4u * u.SW < u.W) { out[base + 4u * u.SW] = a43[j]; }
+      if (iw0 + 5u * u.SW < u.W) { out[base + 5u * u.SW] = a53[j]; }
+      if (iw0 + 6u * u.SW < u.W) { out[base + 6u * u.SW] = a63[j]; }
+      if (iw0 + 7u * u.SW < u.W) { out[base + 7u * u.SW] = a73[j]; }
+    }
   }
 }
 
@@ -339,25 +451,32 @@ fn backward_w(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     }
   }
 
-  let base = chunk * u.Cout * u.Cin * kv;
-  store_dw(base, co0, ci0, k, c00, c01);
-  store_dw(base, co0 + 1u, ci0, k, c10, c11);
-  store_dw(base, co0 + 2u, ci0, k, c20, c21);
-  store_dw(base, co0 + 3u, ci0, k, c30, c31);
-  store_dw(base, co0 + 4u, ci0, k, c40, c41);
-  store_dw(base, co0 + 5u, ci0, k, c50, c51);
-  store_dw(base, co0 + 6u, ci0, k, c60, c61);
-  store_dw(base, co0 + 7u, ci0, k, c70, c71);
-}
-
-// dw[co, ci0..ci0+7, k] of one chunk.
-fn store_dw(base: u32, co: u32, ci0: u32, k: u32, lo: vec4f, hi: vec4f) {
-  if (co >= u.Cout) { return; }
-  let kv = kvol();
-  let at = base + (co * u.Cin + ci0) * kv + k;
-  for (var j = 0u; j < 4u; j++) {
-    if (ci0 + j < u.Cin) { out[at + j * kv] = lo[j]; }
-    if (ci0 + 4u + j < u.Cin) { out[at + (4u + j) * kv] = hi[j]; }
+  // dw[co0 + j, ci0 + i, k] of this chunk, stored inline (see forward).
+  let at = chunk * u.Cout * u.Cin * kv + (co0 * u.Cin + ci0) * kv + k;
+  let co_step = u.Cin * kv;
+  for (var i = 0u; i < 4u; i++) {
+    if (ci0 + i < u.Cin) {
+      let o = at + i * kv;
+      out[o] = c00[i];
+      if (co0 + 1u < u.Cout) { out[o + 1u * co_step] = c10[i]; }
+      if (co0 + 2u < u.Cout) { out[o + 2u * co_step] = c20[i]; }
+      if (co0 + 3u < u.Cout) { out[o + 3u * co_step] = c30[i]; }
+      if (co0 + 4u < u.Cout) { out[o + 4u * co_step] = c40[i]; }
+      if (co0 + 5u < u.Cout) { out[o + 5u * co_step] = c50[i]; }
+      if (co0 + 6u < u.Cout) { out[o + 6u * co_step] = c60[i]; }
+      if (co0 + 7u < u.Cout) { out[o + 7u * co_step] = c70[i]; }
+    }
+    if (ci0 + 4u + i < u.Cin) {
+      let o = at + (4u + i) * kv;
+      out[o] = c01[i];
+      if (co0 + 1u < u.Cout) { out[o + 1u * co_step] = c11[i]; }
+      if (co0 + 2u < u.Cout) { out[o + 2u * co_step] = c21[i]; }
+      if (co0 + 3u < u.Cout) { out[o + 3u * co_step] = c31[i]; }
+      if (co0 + 4u < u.Cout) { out[o + 4u * co_step] = c41[i]; }
+      if (co0 + 5u < u.Cout) { out[o + 5u * co_step] = c51[i]; }
+      if (co0 + 6u < u.Cout) { out[o + 6u * co_step] = c61[i]; }
+      if (co0 + 7u < u.Cout) { out[o + 7u * co_step] = c71[i]; }
+    }
   }
 }
 

@@ -27,10 +27,12 @@ const K = {
   patches: new Kernel('conv.patches', src, 'patches'),
 };
 
-/** Channels per thread in the direct kernels (the packed weights are padded to a multiple). */
-const CB = 8;
+/** Channels per thread in forward and dx (the packed weights are padded to a multiple). */
+const CB = 16;
 /** Output positions (forward) or input positions (dx) per thread along W. */
-const PB = 4;
+const PB = 8;
+/** Output × input channels per backward_w thread (8 × 8). */
+const DW_CB = 8;
 /** backward_w splits its reduction until about this many threads run. */
 const DW_THREADS = 4096;
 
@@ -185,7 +187,7 @@ function directBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry, xShape: readonl
 function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonly number[]): Tensor {
   const e = gy.engine;
   const kvol = prod(g.kernel);
-  const perChunk = Math.ceil(g.Cout / CB) * Math.ceil(g.Cin / CB) * kvol;
+  const perChunk = Math.ceil(g.Cout / DW_CB) * Math.ceil(g.Cin / DW_CB) * kvol;
   const rows = g.N * g.output[0] * g.output[1];
   let chunks = Math.max(1, Math.min(rows, Math.ceil(DW_THREADS / perChunk)));
   const chunkRows = Math.ceil(rows / chunks);
