@@ -72,6 +72,8 @@ suite('conv', (test) => {
       { x: [1, 2, 3, 4, 5], w: [3, 2, 3, 3, 3], opts: { padding: 3 } },
       { x: [3, 1, 6, 1, 13], w: [2, 1, 3, 1, 5], opts: { stride: [2, 1, 2], padding: [0, 0, 2] } },
       { x: [1, 2, 5, 5, 5], w: [3, 2, 2, 2, 2], opts: { stride: 3, padding: 1 } },
+      // Past one 16-channel block on both sides, W off the 8-position blocks.
+      { x: [1, 17, 3, 4, 10], w: [19, 17, 2, 3, 3], opts: { stride: [1, 2, 1], padding: [0, 1, 1] } },
     ];
     for (const [i, c] of cases.entries()) await checkAgainstRef(e, c, 10 * i, describe(c));
   });
