@@ -206,12 +206,12 @@ function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonl
 
 // ------------------------------------------------------------------ patch path
 //
-// With Q = Cin·kvol values per patch and P patches per volume, the three matmuls are written
-// without transposed operands (row-major A along K, B along N: the layout register-blocked
-// matmul kernels read fastest):
-//   y[n]     [Cout, P] = W [Cout, Q] · colsT[n] [Q, P]
-//   dcolsT[n]   [Q, P] = Wᵀ [Q, Cout] · gy[n] [Cout, P]           (Wᵀ: a small copy)
+// With Q = Cin·kvol values per patch and P patches per volume:
+//   y[n]     [Cout, P] = W [Cout, Q] · colsT[n] [Q, P]            (lands in y's own layout)
+//   dcols[n]    [P, Q] = gy[n]ᵀ [P, Cout] · W [Cout, Q]
 //   dW       [Cout, Q] = gy as [Cout, N·P] · cols as [N·P, Q]      (gy permuted when N > 1)
+// (The matmul kernels read a transposed operand about as fast as a plain one, measured; this
+// arrangement needs no copy of W and gives the bias-free y directly.)
 
 /** cols [N, P, Q] (or colsT [N, Q, P]) from x; or back into x (dir 1). */
 function launchPatches(src: Tensor, out: Tensor, g: ConvGeometry, dir: 0 | 1, trans: boolean): void {
@@ -258,15 +258,13 @@ function patchForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, y
 function patchBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry, xShape: readonly number[]): Tensor {
   const e = gy.engine;
   const P = prod(g.output);
-  const Q = g.Cin * prod(g.kernel);
-  const wT = e.empty([Q, g.Cout]);
-  launchMap(UNARY.copy, [Q, g.Cout], { tensor: w, strides: [1, Q] }, { tensor: wT, strides: [g.Cout, 1] });
   const gy3 = gy.reshape([g.N, g.Cout, P]);
-  const dcolsT = launchMatmul(wT, gy3, false, false);
-  for (const t of [wT, gy3]) t.dispose();
+  const w2 = w.reshape([g.Cout, g.Cin * prod(g.kernel)]);
+  const dcols = launchMatmul(gy3, w2, true, false);
+  for (const t of [gy3, w2]) t.dispose();
   const dx = tiles(g) ? e.empty(xShape) : e.zeros(xShape);
-  launchPatches(dcolsT, dx, g, 1, true);
-  dcolsT.dispose();
+  launchPatches(dcols, dx, g, 1, false);
+  dcols.dispose();
   return dx;
 }
 
