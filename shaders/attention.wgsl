@@ -16,6 +16,9 @@
 // j ≤ i + shift with shift = Tk − Tq (causal aligned bottom-right). A row that sees no key gets
 // output 0, lse₂ 0 and zero gradients.
 //
+// Each entry point binds at most 8 storage buffers (WebGPU's default maxStorageBuffersPerShaderStage):
+// the backward keeps lse₂ and D side by side in one `stats` buffer for that reason.
+//
 // Every `var` is initialised explicitly: Dawn/SwiftShader was seen to keep a loop-body `var`'s
 // value from the previous iteration instead of zeroing it.
 

@@ -7,11 +7,11 @@
 //   dq = scale·dS k,  dk = scale·dSᵀ q,  dv = Pᵀ dO.
 // dq is one kernel over query rows, dk/dv one over key rows: no atomics.
 //
-// Causal is aligned bottom-right: query i sees key j iff j ≤ i + (Tk − Tq). With Tq = Tk this is
-// PyTorch's is_causal (which aligns top-left, the same thing when the two agree); with Tq < Tk
-// (a decoder's new queries against a longer key cache) the last query sees every key.
-// A query row that sees no key (all keys masked, or Tq > Tk under causal) gives zeros, and zero
-// gradients, where PyTorch gives NaN.
+// Causal is aligned bottom-right: query i sees key j iff j ≤ i + (Tk − Tq). PyTorch's is_causal
+// aligns top-left (j ≤ i); the two agree when Tq = Tk. Bottom-right is what a decoder needs when
+// Tq < Tk (new queries against a longer key cache): the last query sees every key.
+// A query row that sees no key (all its keys masked, or one of the first Tq − Tk rows under causal
+// with Tq > Tk) gives zeros and zero gradients, where PyTorch gives NaN.
 import src from '../../shaders/attention.wgsl';
 import { Kernel } from '../kernel.ts';
 import type { Tensor } from '../tensor.ts';
@@ -125,7 +125,12 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   return record('attention', [q, k, v], out, (gy) => {
     const grads = attentionBackward(plan, q, k, v, out, lse, gy);
     lse.dispose();
-    return [q.requiresGrad ? grads.dq : (grads.dq.dispose(), null), k.requiresGrad ? grads.dk : (grads.dk.dispose(), null), v.requiresGrad ? grads.dv : (grads.dv.dispose(), null)];
+    const wanted = (g: Tensor, x: Tensor) => {
+      if (x.requiresGrad) return g;
+      g.dispose();
+      return null;
+    };
+    return [wanted(grads.dq, q), wanted(grads.dk, k), wanted(grads.dv, v)];
   });
 }
 
