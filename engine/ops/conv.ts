@@ -189,6 +189,7 @@ function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonl
   const kvol = prod(g.kernel);
   const perChunk = Math.ceil(g.Cout / DW_CB) * Math.ceil(g.Cin / DW_CB) * kvol;
   const rows = g.N * g.output[0] * g.output[1];
+  if (rows === 0) return e.zeros(wShape);   // an empty batch
   let chunks = Math.max(1, Math.min(rows, Math.ceil(DW_THREADS / perChunk)));
   const chunkRows = Math.ceil(rows / chunks);
   chunks = Math.ceil(rows / chunkRows);
@@ -293,6 +294,7 @@ function patchBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonly
 
 /** db[co] = Σ over every axis but the channel axis of gy. */
 function biasGrad(gy: Tensor): Tensor {
+  if (gy.size === 0) return gy.engine.zeros([gy.shape[1]]);
   const axes = gy.shape.map((_, i) => i).filter((i) => i !== 1);
   return gy.engine.scope(() => sum(gy, axes, true).reshape([gy.shape[1]]));
 }

@@ -129,6 +129,18 @@ suite('conv', (test) => {
     await gradCheck(e, 'conv2d k3 s[1,2] p1', inputs([1, 2, 5, 6], [3, 2, 3, 3], 3), ([x, w, b]) => ops.conv2d(x, w, b, { stride: [1, 2], padding: 1 }));
   });
 
+  test('an empty batch gives empty outputs and zero weight gradients', async (e) => {
+    for (const c of [
+      { x: [0, 3, 4, 5, 6], w: [5, 3, 3, 3, 3], opts: { padding: 1 } },
+      { x: [0, 2, 4, 4, 4], w: [3, 2, 2, 2, 2], opts: { stride: 2 } },
+    ] as Case[]) {
+      const r = await run(e, c, 1);
+      expectEqual(r.shape, [0, c.w[0], ...c.x.slice(2).map((d) => (c.opts.stride === 2 ? d / 2 : d))], `${describe(c)} shape`);
+      expectClose(r.dw, new Float32Array(r.dw.length), `${describe(c)} dw`);
+      expectClose(r.db!, new Float32Array(c.w[0]), `${describe(c)} db`);
+    }
+  });
+
   test('bad input is a clear error', async (e) => {
     const x = e.tensor(new Float32Array(2 * 3 * 4 * 4 * 4), [2, 3, 4, 4, 4]);
     const w = e.tensor(new Float32Array(5 * 2 * 3 * 3 * 3), [5, 2, 3, 3, 3]);
