@@ -123,7 +123,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
           let wrow = ((ci * u.KD + kd) * u.KH + kh) * u.KW;
           var iw = iw0 + i32(c);
           var x0 = x_row(row, iw);
-          var x1 = x_row(row, iw + 1 * sw);
+          var x1 = x_row(row, iw + sw);
           var x2 = x_row(row, iw + 2 * sw);
           var x3 = x_row(row, iw + 3 * sw);
           var x4 = x_row(row, iw + 4 * sw);
@@ -156,8 +156,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let co0 = 16u * cb;
   // Stored inline: handing the 32 accumulators to a helper function made the whole kernel
   // about 1.8× slower on SwiftShader.
-  for (var j = 0u; j < 4u; j++) {   // channels co0 + 0 + j: components of a<p>0
-    let c = co0 + 0u + j;
+  for (var j = 0u; j < 4u; j++) {   // channels co0 + j: components of a<p>0
+    let c = co0 + j;
     if (c < u.Cout) {
       let b = select(0.0, bias[c], u.has_bias != 0u);
       let base = (n * u.Cout + c) * s + pos;
@@ -306,8 +306,8 @@ fn backward_x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let ci0 = 16u * cb;
   let iw0 = rw + u.SW * m0;
   // Stored inline, as in forward.
-  for (var j = 0u; j < 4u; j++) {   // channels ci0 + 0 + j: components of a<p>0
-    let c = ci0 + 0u + j;
+  for (var j = 0u; j < 4u; j++) {   // channels ci0 + j: components of a<p>0
+    let c = ci0 + j;
     if (c < u.Cin) {
       let base = (n * u.Cin + c) * s + rowBase + iw0;
       if (iw0 < u.W) { out[base] = a00[j]; }
@@ -386,7 +386,7 @@ fn backward_w(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let kh = (k / u.KW) % u.KH;
   let kd = k / (u.KW * u.KH);
 
-  // acc<j><h>: output channel 8·ob + j, input channels 8·ib + 4h .. +3.
+  // c<j><h>: output channel 8·ob + j, input channels 8·ib + 4h .. +3.
   var c00 = vec4f(0.0); var c01 = vec4f(0.0);
   var c10 = vec4f(0.0); var c11 = vec4f(0.0);
   var c20 = vec4f(0.0); var c21 = vec4f(0.0);
