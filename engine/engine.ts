@@ -143,7 +143,8 @@ export class Engine {
       }
       requiredLimits[name] = isMin ? Math.max(have, want!) : Math.max(requiredLimits[name] ?? 0, want!);
     }
-    const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16'];
+    // subgroups: matmul's subgroup-shared register kernels (engine/ops/matmul.ts) where offered.
+    const wanted: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
     const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     const ai = adapter.info;

@@ -6,10 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Engine, type EngineOptions } from './engine.ts';
 import { BiudError } from './errors.ts';
+import { setTuneStore } from './autotune.ts';
+import { fileTuneStore } from './autotune-store-node.ts';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let gpu: GPU | null = null;
+let tuneStoreSet = false;
 
 /** The process-wide Dawn GPU object, created once. */
 export async function nodeGPU(): Promise<GPU> {
@@ -37,6 +40,11 @@ export async function nodeGPU(): Promise<GPU> {
 /** An Engine on Dawn in this Node process. */
 export async function createNodeEngine(opts: Omit<EngineOptions, 'gpu'> = {}): Promise<Engine> {
   const g = await nodeGPU();
+  if (!tuneStoreSet) {
+    // Kernel choices measured by the autotuner persist across runs in a file (engine/autotune.ts).
+    setTuneStore(fileTuneStore());
+    tuneStoreSet = true;
+  }
   const adapter = opts.adapter ?? (await g.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' }));
   if (!adapter) {
     const hint = existsSync(SWIFTSHADER_ICD)

@@ -13,3 +13,4 @@ import './adamw.gpu.ts';
 import './conv.gpu.ts';
 import './pool.gpu.ts';
 import './attention.gpu.ts';
+import './matmul.gpu.ts';
