@@ -10,16 +10,23 @@ export interface TapeNode {
   inputs: readonly Tensor[];
   /** Output gradient → one gradient per input (null where an input needs none). */
   backward: (gy: Tensor) => readonly (Tensor | null)[];
+  /** Tensors the op made for its backward alone (statistics): freed after it runs, or with the output. */
+  saved?: readonly Tensor[];
 }
 
 /**
  * Attach `backward` to `output` if gradients are being recorded and any input needs one.
- * Returns `output`, so an op can end with `return record(...)`.
+ * Returns `output`, so an op can end with `return record(...)`. `saved`: tensors made only for
+ * the backward; disposed at once when nothing is recorded, else after the backward runs or when
+ * the output is disposed first.
  */
-export function record(op: string, inputs: readonly Tensor[], output: Tensor, backward: TapeNode['backward']): Tensor {
-  if (!output.engine.gradEnabled || !inputs.some((t) => t.requiresGrad)) return output;
+export function record(op: string, inputs: readonly Tensor[], output: Tensor, backward: TapeNode['backward'], saved: readonly Tensor[] = []): Tensor {
+  if (!output.engine.gradEnabled || !inputs.some((t) => t.requiresGrad)) {
+    for (const t of saved) t.dispose();
+    return output;
+  }
   output.requiresGrad = true;
-  output.node = { op, inputs, backward };
+  output.node = { op, inputs, backward, saved };
   return output;
 }
 
@@ -86,6 +93,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
         } else grads.set(x, g.shape.length === x.shape.length && g.shape.every((d, j) => d === x.shape[j]) ? g : g.reshape(x.shape));
       });
       if (gy !== seed) gy.dispose();
+      for (const st of t.node.saved ?? []) st.dispose();
       t.node = null;
     }
   });

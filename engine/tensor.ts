@@ -99,6 +99,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    for (const t of this.node?.saved ?? []) t.dispose();
     this.node = null;
     this.engine.untrack(this);
     if (--this.storage.refs === 0) this.engine.releaseStorage(this.storage);
