@@ -56,11 +56,6 @@ export function contrastiveLoss(img: Tensor, txt: Tensor, targets: Tensor | null
   e.dispatch(K.loss, { bindings: { targets: T, S, out: loss, stats_out: stats }, uniforms, constants, workgroups: [1] });
 
   const inputs = tauTensor ? [img, txt, tauTensor] : [img, txt];
-  if (!e.gradEnabled || !inputs.some((t) => t.requiresGrad)) {
-    S.dispose();
-    stats.dispose();
-    return loss;
-  }
   return record('contrastiveLoss', inputs, loss, (gy) => {
     const G = e.empty([n * n + n]);
     const dimg = e.empty([n, d]);
@@ -69,7 +64,7 @@ export function contrastiveLoss(img: Tensor, txt: Tensor, targets: Tensor | null
     e.dispatch(K.gradLogits, { bindings: { targets: T, S, stats, gy, out: G }, uniforms, constants, workgroups: e.grid1d(n, WG) });
     e.dispatch(K.gradRows, { bindings: { img, txt, temp, stats, G, out: dimg, dtxt }, uniforms, constants, workgroups: e.grid1d(2 * nb * Math.ceil(d / 4), WG) });
     e.dispatch(K.gradInputs, { bindings: { img, txt, temp, stats, G, out: dimg, dtxt, dtau }, uniforms, constants, workgroups: e.grid1d(2 * n, WG) });
-    for (const t of [G, S, stats]) t.dispose();
+    G.dispose();
     const keep = (t: Tensor, x: Tensor) => {
       if (x.requiresGrad) return t;
       t.dispose();
@@ -79,7 +74,7 @@ export function contrastiveLoss(img: Tensor, txt: Tensor, targets: Tensor | null
     if (tauTensor) grads.push(keep(dtau, tauTensor));
     else dtau.dispose();
     return grads;
-  });
+  }, [S, stats]);
 }
 
 // ------------------------------------------------------------------ CPU reference (double)

@@ -70,18 +70,13 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
     e.dispatch(K.rows, { bindings: { x: logits, labels, stats_out: stats }, uniforms, workgroups: e.grid1d(n, WG) });
   }
   if (n > 0) e.dispatch(K.finish, { bindings: { labels, stats_out: stats, loss }, uniforms, workgroups: [1] });
-  if (!e.gradEnabled || !logits.requiresGrad) {
-    stats.dispose();
-    return loss;
-  }
   return record('crossEntropy', [logits, labels], loss, (gy) => {
     const dx = e.empty(logits.shape);
     const maxRows = e.limits.maxComputeWorkgroupsPerDimension;
     const workgroups = [Math.ceil(V / W / (WG * PER)), Math.min(n, maxRows), Math.ceil(n / maxRows)];
     e.dispatch(K.backward, { bindings: { x: logits, labels, stats, gy, dx }, uniforms, workgroups, constants: { PER } });
-    stats.dispose();
     return [dx, null];
-  });
+  }, [stats]);
 }
 
 // ------------------------------------------------------------------ CPU reference (double)

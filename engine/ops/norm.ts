@@ -5,7 +5,7 @@
 import src from '../../shaders/layernorm.wgsl';
 import { Kernel } from '../kernel.ts';
 import type { Tensor } from '../tensor.ts';
-import { record, needsGrad } from '../autograd.ts';
+import { record } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
 
 /**
@@ -72,10 +72,6 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   const K = C % 4 === 0 ? VEC4 : SCALAR;
   const W = C % 4 === 0 ? 4 : 1;
   e.dispatch(K.forward, { bindings: { x, gamma, beta, y, stats_out: stats }, uniforms, workgroups: e.grid1d(rows, WG) });
-  if (!needsGrad(x, gamma, beta)) {
-    stats.dispose();
-    return y;
-  }
   return record('layerNorm', [x, gamma, beta], y, (g) => {
     let dx: Tensor | null = null;
     let dgamma: Tensor | null = null;
@@ -96,9 +92,8 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
       if (!gamma.requiresGrad) { dgamma.dispose(); dgamma = null; }
       if (!beta.requiresGrad) { dbeta.dispose(); dbeta = null; }
     }
-    stats.dispose();
     return [dx, dgamma, dbeta];
-  });
+  }, [stats]);
 }
 
 // ------------------------------------------------------------------ CPU reference (double)

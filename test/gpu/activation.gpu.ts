@@ -1,10 +1,11 @@
 import { ops } from '../../engine/index.ts';
 import { geluRef, geluGradRef } from '../../engine/ops/activation.ts';
-import { suite, expectClose, expectThrows, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 suite('activation', (test) => {
   test('gelu (erf and tanh) and its gradient match the double-precision reference', async (e) => {
+    const live = e.memory().liveTensors;
     // A dense sweep over [−10, 10] (both tails, 0, the branch-free middle) plus random odd sizes.
     const sweep = Float32Array.from({ length: 4001 }, (_, i) => -10 + i * 0.005);
     for (const x of [sweep, randomArray(1, 1), randomArray(333, 2, -4, 4), randomArray(10007, 3, -6, 6)]) {
@@ -25,12 +26,36 @@ suite('activation', (test) => {
         xt.dispose();
       }
     }
+    // Whatever the ops saved for backward was freed with the scope or by backward itself.
+    expectEqual(e.memory().liveTensors, live, 'live tensors after the cases');
   });
 
   test('gelu gradients (finite differences)', async (e) => {
     const x = { data: randomArray(9, 4, -3, 3), shape: [3, 3] };
     await gradCheck(e, 'gelu', [x], ([t]) => ops.gelu(t), 1e-2, 2e-2);
     await gradCheck(e, 'gelu tanh', [x], ([t]) => ops.gelu(t, 'tanh'), 1e-2, 2e-2);
+  });
+
+  test('gelu frees what it saves, with or without backward, outside any scope', async (e) => {
+    const x = e.tensor(randomArray(24, 1));
+    const inputs = [x];
+    const run = () => ops.gelu(x);
+    const live = e.memory().liveTensors;
+    e.noGrad(() => run()).dispose();
+    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
+    for (const t of inputs) t.requiresGrad = true;
+    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
+    const y = run();
+    const seed = ops.fill(e, y.shape, 1);
+    y.backward(seed);
+    seed.dispose();
+    y.dispose();
+    for (const t of inputs) {
+      t.grad?.dispose();
+      t.grad = null;
+    }
+    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
+    e.flush();
   });
 
   test('bad input is a clear error', async (e) => {

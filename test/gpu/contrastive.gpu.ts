@@ -1,6 +1,6 @@
 import { ops } from '../../engine/index.ts';
 import { contrastiveLossRef } from '../../engine/ops/contrastive.ts';
-import { suite, expectClose, expectThrows, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 /** Row-normalised I + F with a few symmetric false negatives: RoCo's soft targets. */
@@ -21,6 +21,7 @@ function softTargets(n: number, seed: number): Float32Array {
 
 suite('contrastive', (test) => {
   test('loss and gradients (img, txt, τ) match the reference: identity, soft and unnormalised targets', async (e) => {
+    const live = e.memory().liveTensors;
     // n = 67 and 130: more rows than the loss kernel's workgroup; d odd and not a tile multiple.
     const shapes: [number, number][] = [[8, 16], [1, 5], [13, 7], [67, 33], [130, 256]];
     for (const [k, [n, d]] of shapes.entries()) {
@@ -51,6 +52,8 @@ suite('contrastive', (test) => {
         }
       }
     }
+    // Whatever the ops saved for backward was freed with the scope or by backward itself.
+    expectEqual(e.memory().liveTensors, live, 'live tensors after the cases');
   });
 
   test('contrastive gradients (finite differences), τ a tensor', async (e) => {
@@ -65,6 +68,31 @@ suite('contrastive', (test) => {
         { data: new Float32Array([0.5]), shape: [1] },
       ], ([img, txt, tau]) => ops.contrastiveLoss(img, txt, T && e.tensor(T, [n, n]), tau).reshape([1]), 1e-2, 3e-2);
     }
+  });
+
+  test('contrastiveLoss frees what it saves, with or without backward, outside any scope', async (e) => {
+    const a = e.tensor(randomArray(15, 1), [5, 3]);
+    const b = e.tensor(randomArray(15, 2), [5, 3]);
+    const tau = e.tensor([0.1]);
+    const T = e.tensor(randomArray(25, 3, 0, 1), [5, 5]);
+    const inputs = [a, b, tau];
+    const run = () => ops.contrastiveLoss(a, b, T, tau);
+    const live = e.memory().liveTensors;
+    e.noGrad(() => run()).dispose();
+    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
+    for (const t of inputs) t.requiresGrad = true;
+    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
+    const y = run();
+    const seed = ops.fill(e, y.shape, 1);
+    y.backward(seed);
+    seed.dispose();
+    y.dispose();
+    for (const t of inputs) {
+      t.grad?.dispose();
+      t.grad = null;
+    }
+    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
+    e.flush();
   });
 
   test('bad input is a clear error', async (e) => {

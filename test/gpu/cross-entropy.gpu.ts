@@ -1,6 +1,6 @@
 import { ops } from '../../engine/index.ts';
 import { crossEntropyRef, crossEntropyLanes } from '../../engine/ops/cross-entropy.ts';
-import { suite, expectClose, expectThrows, expectTrue, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 function labelsFor(n: number, V: number, seed: number, ignoreEvery = 3, ignore = -100): Int32Array {
@@ -10,6 +10,7 @@ function labelsFor(n: number, V: number, seed: number, ignoreEvery = 3, ignore =
 
 suite('cross-entropy', (test) => {
   test('loss and gradient match the reference (rows split over lanes, and whole rows)', async (e) => {
+    const live = e.memory().liveTensors;
     // Rows of vec4 (V % 4 = 0) and of f32, each split over lanes ([3, 1000], [16, 6000], [20, 6001])
     // and whole ([70, 100], [20, 50], [5000, 7], [1, 1]).
     const cases: [number, number][] = [[20, 50], [3, 1000], [16, 6000], [20, 6001], [70, 100], [5000, 7], [1, 1], [2, 4]];
@@ -32,6 +33,8 @@ suite('cross-entropy', (test) => {
       expectClose(await xt.grad!.data(), ref.dx, `${what} dx`, 1e-6, 1e-4);
       for (const t of [loss, xt, lt]) t.dispose();
     }
+    // Whatever the ops saved for backward was freed with the scope or by backward itself.
+    expectEqual(e.memory().liveTensors, live, 'live tensors after the cases');
   });
 
   test('another ignore index; every row ignored gives 0 and zero gradient, not NaN', async (e) => {
@@ -78,6 +81,29 @@ suite('cross-entropy', (test) => {
   test('cross-entropy gradient (finite differences)', async (e) => {
     const labels = new Int32Array([2, -100, 0, 4]);
     await gradCheck(e, 'crossEntropy', [{ data: randomArray(20, 11, -2, 2), shape: [4, 5] }], ([x]) => ops.crossEntropy(x, e.tensor(labels)).reshape([1]), 1e-2, 2e-2); // [1]: see contrastive.gpu.ts
+  });
+
+  test('crossEntropy frees what it saves, with or without backward, outside any scope', async (e) => {
+    const x = e.tensor(randomArray(6 * 1000, 1), [6, 1000]);
+    const labels = e.tensor(new Int32Array([1, -100, 5, 999, 0, 3]));
+    const inputs = [x];
+    const run = () => ops.crossEntropy(x, labels);
+    const live = e.memory().liveTensors;
+    e.noGrad(() => run()).dispose();
+    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
+    for (const t of inputs) t.requiresGrad = true;
+    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
+    const y = run();
+    const seed = ops.fill(e, y.shape, 1);
+    y.backward(seed);
+    seed.dispose();
+    y.dispose();
+    for (const t of inputs) {
+      t.grad?.dispose();
+      t.grad = null;
+    }
+    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
+    e.flush();
   });
 
   test('bad input is a clear error', async (e) => {

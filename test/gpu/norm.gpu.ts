@@ -1,10 +1,11 @@
 import { ops } from '../../engine/index.ts';
 import { layerNormRef } from '../../engine/ops/norm.ts';
-import { suite, expectClose, expectThrows, expectTrue, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 suite('norm', (test) => {
   test('layerNorm forward and backward match the reference, odd shapes', async (e) => {
+    const live = e.memory().liveTensors;
     // [1040, 64]: the tiny model's tokens, with many row chunks in the dγ/dβ sums.
     const shapes = [[5, 48], [2, 7, 130], [3, 768], [1, 1], [17, 3], [1040, 64], [9, 2049]];
     for (const [k, shape] of shapes.entries()) {
@@ -31,6 +32,8 @@ suite('norm', (test) => {
       expectClose(await bt.grad!.data(), ref.dbeta, `${what} dbeta`, 1e-4, 2e-5);
       for (const t of [y, xt, gt, bt]) t.dispose();
     }
+    // Whatever the ops saved for backward was freed with the scope or by backward itself.
+    expectEqual(e.memory().liveTensors, live, 'live tensors after the cases');
   });
 
   test('layerNorm gradients only for the inputs that need them; eps is honoured', async (e) => {
@@ -55,6 +58,30 @@ suite('norm', (test) => {
       { data: randomArray(5, 4, 0.5, 1.5), shape: [5] },
       { data: randomArray(5, 5), shape: [5] },
     ], ([x, g, b]) => ops.layerNorm(x, g, b), 1e-2, 3e-2);
+  });
+
+  test('layerNorm frees what it saves, with or without backward, outside any scope', async (e) => {
+    const x = e.tensor(randomArray(24, 1), [3, 8]);
+    const g = e.tensor(randomArray(8, 2));
+    const b = e.tensor(randomArray(8, 3));
+    const inputs = [x, g, b];
+    const run = () => ops.layerNorm(x, g, b);
+    const live = e.memory().liveTensors;
+    e.noGrad(() => run()).dispose();
+    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
+    for (const t of inputs) t.requiresGrad = true;
+    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
+    const y = run();
+    const seed = ops.fill(e, y.shape, 1);
+    y.backward(seed);
+    seed.dispose();
+    y.dispose();
+    for (const t of inputs) {
+      t.grad?.dispose();
+      t.grad = null;
+    }
+    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
+    e.flush();
   });
 
   test('bad input is a clear error', async (e) => {

@@ -1,10 +1,11 @@
 import { ops } from '../../engine/index.ts';
 import { softmaxRef } from '../../engine/ops/softmax.ts';
-import { suite, expectClose, expectThrows, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 suite('softmax', (test) => {
   test('softmax and log-softmax along every axis match the reference, with backward', async (e) => {
+    const live = e.memory().liveTensors;
     const cases: [number[], number][] = [[[6, 51], -1], [[2, 3, 5], 0], [[2, 3, 5], 1], [[2, 3, 5], 2], [[7, 130, 3], 1], [[1], 0], [[65, 1], 1], [[4, 1000], -1]];
     for (const [k, [shape, axis]] of cases.entries()) {
       const n = shape.reduce((p, d) => p * d, 1);
@@ -27,6 +28,8 @@ suite('softmax', (test) => {
         xt.dispose();
       }
     }
+    // Whatever the ops saved for backward was freed with the scope or by backward itself.
+    expectEqual(e.memory().liveTensors, live, 'live tensors after the cases');
   });
 
   test('softmax and log-softmax gradients (finite differences)', async (e) => {
@@ -35,6 +38,28 @@ suite('softmax', (test) => {
       await gradCheck(e, `softmax axis ${axis}`, [x], ([t]) => ops.softmax(t, axis), 1e-2, 2e-2);
       await gradCheck(e, `logSoftmax axis ${axis}`, [x], ([t]) => ops.logSoftmax(t, axis), 1e-2, 2e-2);
     }
+  });
+
+  test('softmax frees what it saves, with or without backward, outside any scope', async (e) => {
+    const x = e.tensor(randomArray(24, 1), [2, 3, 4]);
+    const inputs = [x];
+    const run = () => ops.logSoftmax(x, 1);
+    const live = e.memory().liveTensors;
+    e.noGrad(() => run()).dispose();
+    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
+    for (const t of inputs) t.requiresGrad = true;
+    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
+    const y = run();
+    const seed = ops.fill(e, y.shape, 1);
+    y.backward(seed);
+    seed.dispose();
+    y.dispose();
+    for (const t of inputs) {
+      t.grad?.dispose();
+      t.grad = null;
+    }
+    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
+    e.flush();
   });
 
   test('bad input is a clear error', async (e) => {
