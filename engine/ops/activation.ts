@@ -7,13 +7,16 @@ import { Kernel } from '../kernel.ts';
 import type { Tensor } from '../tensor.ts';
 import { record } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
+import { scalarVariant } from './norm.ts';
 
-const K = {
-  forward: new Kernel('gelu.forward', src, 'forward'),
-  backward: new Kernel('gelu.backward', src, 'backward'),
-};
+function kernels(width: string, source: string) {
+  return { forward: new Kernel(`gelu.forward.${width}`, source, 'forward'), backward: new Kernel(`gelu.backward.${width}`, source, 'backward') };
+}
+/** vec4 elements when the size allows, else the f32 variant of the same shader. */
+const VEC4 = kernels('vec4', src);
+const SCALAR = kernels('f32', scalarVariant(src, 'alias vec = f32;\n'));
 const WG = 64;
-/** Elements per thread (the shader's PER). */
+/** Vecs per thread (the shader's PER). */
 const PER = 8;
 const APPROX = { none: 0, tanh: 1 } as const;
 
@@ -30,10 +33,14 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   const e = x.engine;
   const y = e.empty(x.shape);
   const constants = { APPROX: APPROX[approximate], PER };
-  e.dispatch(K.forward, { bindings: { x, y }, uniforms: { n: x.size }, workgroups: e.grid1d(Math.ceil(x.size / PER), WG), constants });
+  const W = x.size % 4 === 0 ? 4 : 1;
+  const K = W === 4 ? VEC4 : SCALAR;
+  const uniforms = { n: x.size / W };
+  const workgroups = e.grid1d(Math.ceil(x.size / W / PER), WG);
+  e.dispatch(K.forward, { bindings: { x, y }, uniforms, workgroups, constants });
   return record('gelu', [x], y, (gy) => {
     const dx = e.empty(x.shape);
-    e.dispatch(K.backward, { bindings: { x, gy, y: dx }, uniforms: { n: x.size }, workgroups: e.grid1d(Math.ceil(x.size / PER), WG), constants });
+    e.dispatch(K.backward, { bindings: { x, gy, y: dx }, uniforms, workgroups, constants });
     return [dx];
   });
 }

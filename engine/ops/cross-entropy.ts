@@ -3,6 +3,8 @@
 //   loss = (1/count) Σ_{i: label_i ≠ ignore} (log Σ_v e^(x_iv) − x_i,label_i)
 //   dx_i = g·(softmax(x_i) − onehot(label_i))/count, and 0 for ignored rows; count = 0 gives loss 0.
 //
+// Forward: one read of each row (online log-sum-exp), 2 dispatches (3 when few rows are split
+// over lanes); backward: 1. Rows of vec4 when V % 4 = 0, else the f32 variant of the same shader.
 // Nothing is read back: labels outside [0, V) cannot be checked on the host, so the kernel makes
 // their loss NaN (visible at the next read) and never indexes with them.
 import src from '../../shaders/cross-entropy.wgsl';

@@ -9,9 +9,9 @@ import { record } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
 
 /**
- * The f32 variant of a row kernel written for vec4 rows: its text between the markers
+ * The f32 variant of a kernel written for vec4 elements: its text between the markers
  * `// width {` and `// }` (alias vec = vec4f, W = 4 and the helpers that depend on them) is
- * replaced with `scalarBlock`. Shared by the row kernels (layernorm, cross-entropy).
+ * replaced with `scalarBlock`. Shared by the vec4 kernels of layernorm, cross-entropy and GELU.
  */
 export function scalarVariant(source: string, scalarBlock: string): string {
   const start = source.indexOf('// width {\n');

@@ -8,7 +8,9 @@ suite('activation', (test) => {
     const live = e.memory().liveTensors;
     // A dense sweep over [−10, 10] (both tails, 0, the branch-free middle) plus random odd sizes.
     const sweep = Float32Array.from({ length: 4001 }, (_, i) => -10 + i * 0.005);
-    for (const x of [sweep, randomArray(1, 1), randomArray(333, 2, -4, 4), randomArray(10007, 3, -6, 6)]) {
+    // Sizes that are multiples of 4 run the vec4 kernels, the others the f32 variant.
+    const sweep4 = sweep.subarray(1);
+    for (const x of [sweep, sweep4, randomArray(1, 1), randomArray(12, 5), randomArray(333, 2, -4, 4), randomArray(10007, 3, -6, 6), randomArray(40000, 4, -6, 6)]) {
       const g = randomArray(x.length, 9, -2, 2);
       for (const approximate of ['none', 'tanh'] as const) {
         const xt = e.tensor(x);
@@ -34,6 +36,9 @@ suite('activation', (test) => {
     const x = { data: randomArray(9, 4, -3, 3), shape: [3, 3] };
     await gradCheck(e, 'gelu', [x], ([t]) => ops.gelu(t), 1e-2, 2e-2);
     await gradCheck(e, 'gelu tanh', [x], ([t]) => ops.gelu(t, 'tanh'), 1e-2, 2e-2);
+    const x4 = { data: randomArray(8, 5, -3, 3), shape: [2, 4] };
+    await gradCheck(e, 'gelu (vec4)', [x4], ([t]) => ops.gelu(t), 1e-2, 2e-2);
+    await gradCheck(e, 'gelu tanh (vec4)', [x4], ([t]) => ops.gelu(t, 'tanh'), 1e-2, 2e-2);
   });
 
   test('gelu frees what it saves, with or without backward, outside any scope', async (e) => {
