@@ -11,7 +11,7 @@
 // as an index: their row counts with a NaN loss, so the mistake shows, and a zero gradient.
 //
 // Width: written for rows of vec4 (V % 4 == 0); engine/ops/cross-entropy.ts swaps the block
-// between the markers for its f32 version when V is no multiple of 4.
+// between the markers for its vec2 or f32 version when V is no multiple of 4.
 
 // width {
 alias vec = vec4f;

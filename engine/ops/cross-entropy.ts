@@ -4,7 +4,7 @@
 //   dx_i = g·(softmax(x_i) − onehot(label_i))/count, and 0 for ignored rows; count = 0 gives loss 0.
 //
 // Forward: one read of each row (online log-sum-exp), 2 dispatches (3 when few rows are split
-// over lanes); backward: 1. Rows of vec4 when V % 4 = 0, else the f32 variant of the same shader.
+// over lanes); backward: 1. Rows of vec4 when V % 4 = 0, else vec2 or f32 variants of the shader.
 // Nothing is read back: labels outside [0, V) cannot be checked on the host, so the kernel makes
 // their loss NaN (visible at the next read) and never indexes with them.
 import src from '../../shaders/cross-entropy.wgsl';
@@ -14,7 +14,17 @@ import { record } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
 import { scalarVariant } from './norm.ts';
 
-/** The f32 width block, for rows whose length is no multiple of 4. */
+/** The vec2 width block, for rows of even length (BERT's vocabulary of 30522, say). */
+const VEC2_WIDTH = `
+alias vec = vec2f;
+const W = 2u;
+fn hsum(v: vec) -> f32 { return v.x + v.y; }
+fn hmax(v: vec) -> f32 { return max(v.x, v.y); }
+fn onehot(c: u32, l: u32) -> vec { return select(vec(0.0), vec(1.0), vec2u(W * c) + vec2u(0u, 1u) == vec2u(l)); }
+fn logit(i: u32) -> f32 { return x[i / W][i % W]; }
+`;
+
+/** The f32 width block, for rows of odd length. */
 const SCALAR_WIDTH = `
 alias vec = f32;
 const W = 1u;
@@ -29,10 +39,11 @@ function kernels(width: string, source: string) {
   return { partial: k('partial'), merge: k('merge'), rows: k('rows'), finish: k('finish'), backward: k('backward') };
 }
 const VEC4 = kernels('vec4', src);
+const VEC2 = kernels('vec2', scalarVariant(src, VEC2_WIDTH));
 const SCALAR = kernels('f32', scalarVariant(src, SCALAR_WIDTH));
 const WG = 64;
-/** Vecs per thread in the backward (the shader's PER). */
-const PER = 4;
+/** Floats per thread in the backward (the shader's PER counts vecs). */
+const PER_FLOATS = 16;
 /** Rows are split over lanes until this many threads share the forward... */
 const TARGET_THREADS = 4096;
 /** ...with at least this many vecs per lane. */
@@ -54,8 +65,9 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
   if (V === 0) throw new BiudError(`crossEntropy: logits [${logits.shape}] have no classes`);
   if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) > 2 ** 31 - 1) throw new BiudError(`crossEntropy: ignoreIndex must be an int32, got ${ignoreIndex}`);
   const e = logits.engine;
-  const W = V % 4 === 0 ? 4 : 1;
-  const K = W === 4 ? VEC4 : SCALAR;
+  // The widest vector that tiles a row.
+  const W = V % 4 === 0 ? 4 : V % 2 === 0 ? 2 : 1;
+  const K = W === 4 ? VEC4 : W === 2 ? VEC2 : SCALAR;
   const lanes = crossEntropyLanes(n, V / W);
   const uniforms = { n, V, ignore: ignoreIndex, lanes, nan_bits: 0x7fc00000 };
   const loss = e.empty([]);
@@ -75,8 +87,8 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
   return record('crossEntropy', [logits, labels], loss, (gy) => {
     const dx = e.empty(logits.shape);
     const maxRows = e.limits.maxComputeWorkgroupsPerDimension;
-    const workgroups = [Math.ceil(V / W / (WG * PER)), Math.min(n, maxRows), Math.ceil(n / maxRows)];
-    e.dispatch(K.backward, { bindings: { x: logits, labels, stats, gy, dx }, uniforms, workgroups, constants: { PER } });
+    const workgroups = [Math.ceil(V / (WG * PER_FLOATS)), Math.min(n, maxRows), Math.ceil(n / maxRows)];
+    e.dispatch(K.backward, { bindings: { x: logits, labels, stats, gy, dx }, uniforms, workgroups, constants: { PER: PER_FLOATS / W } });
     return [dx, null];
   }, [stats]);
 }
