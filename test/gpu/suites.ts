@@ -14,3 +14,4 @@ import './conv.gpu.ts';
 import './pool.gpu.ts';
 import './attention.gpu.ts';
 import './matmul.gpu.ts';
+import './phantom.gpu.ts';
