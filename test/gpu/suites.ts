@@ -15,3 +15,4 @@ import './pool.gpu.ts';
 import './attention.gpu.ts';
 import './matmul.gpu.ts';
 import './phantom.gpu.ts';
+import './drr.gpu.ts';

@@ -3,7 +3,9 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { reportsFromCsv, splitReports, makeCohort, prevalence, CT_REPORTS_PATH, type CohortReport } from '../../models/data/cohort.ts';
-import { NUM_FINDINGS } from '../../models/data/findings.ts';
+import { NUM_FINDINGS, FINDINGS } from '../../models/data/findings.ts';
+import { xrayReportsFromArchive, makeXrayCohort, imageSpec, IU_REPORTS_PATH } from '../../models/data/xray.ts';
+import { XRAY_OBSERVABLE } from '../../models/text/findings.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const reports = reportsFromCsv(readFileSync(root + CT_REPORTS_PATH), CT_REPORTS_PATH);
@@ -85,4 +87,25 @@ describe('cohort', () => {
     expect(() => splitReports(1)).toThrow(/at least 2 reports/);
     expect(() => reportsFromCsv('AccessionNo,report_text\n', 'empty.csv')).toThrow(/no usable report rows/);
   });
+});
+
+describe('X-ray cohort', () => {
+  it('pairs radiographs with real IU reports of their finding set, held-out reports apart', async () => {
+    const xr = await xrayReportsFromArchive(new Uint8Array(readFileSync(root + IU_REPORTS_PATH)));
+    expect(xr.length).toBeGreaterThan(3000);
+    // Only what a radiograph can show is ever labelled.
+    for (const r of xr) FINDINGS.forEach((f, k) => { if (!XRAY_OBSERVABLE.has(f)) expect(r.labels[k]).toBe(0); });
+    const train = makeXrayCohort({ reports: xr, seed: 2, n: 2000, split: 'train', image: imageSpec({ size: [1, 64, 64], spacing: [1, 5, 5] }) });
+    const held = makeXrayCohort({ reports: xr, seed: 2, n: 300, split: 'heldout' });
+    const ids = new Set(train.map((i) => i.reportId));
+    expect(held.every((i) => !ids.has(i.reportId))).toBe(true);
+    for (const it of [...train, ...held]) expect(key(xr[it.reportIndex].labels)).toBe(key(it.labels));
+    expect(train[0].image).toEqual({ size: [64, 64], spacing: [5, 5] });
+    // Other patients than the CT cohort's.
+    const ct = new Set(makeCohort({ reports, seed: 2, n: 2000, split: 'train' }).map((i) => i.seed));
+    expect(train.filter((i) => ct.has(i.seed)).length).toBe(0);
+    // The real prevalence of the IU labels.
+    const want = prevalence(xr.map((r) => r.labels)), got = prevalence(train.map((i) => i.labels));
+    for (let k = 0; k < NUM_FINDINGS; k++) expect(Math.abs(got[k] - want[k])).toBeLessThan(0.035);
+  }, 60_000);
 });
