@@ -60,10 +60,10 @@ export function sampleAnatomy(rng: Rng): { slots: SlotWriter; lm: Landmarks } {
   S.set('WALL', fat, muscle, ribZone, post);
   S.set('CAV', Ac, Bc, ycc, 1);
   if (rng() < 0.45) {
-    const bx = U(55, 75);
+    const bx = U(45, 62);
     const front = yc + B * Math.sqrt(1 - (bx / A) ** 2);
-    S.set('BREAST_C', bx, front - U(8, 16), U(-30, 10), 1);
-    S.set('BREAST_R', U(45, 62), U(30, 46), U(42, 56), U(-40, 10));
+    S.set('BREAST_C', bx, front - U(6, 12), U(-30, 10), 1);
+    S.set('BREAST_R', U(36, 48), U(26, 40), U(38, 50), U(-40, 10));
   }
 
   // Diaphragm domes (right higher) and the lung apices.
