@@ -80,19 +80,26 @@ fn naive(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
 // and an indexed array of registers becomes memory, ten times slower.
 
 // Where a 4×4 block of op(A) lives: element (i, kk) at o[i] + (k + kk)·sk. Rows past M are clamped
-// to M−1 (their results are never stored).
+// to M−1 (their results are never stored). When the block is read as one vec4 across its rows
+// (Aᵀ with VA), every o[i] holds that vec4's start instead, clamped to the last whole vec4.
 struct Blk { o: vec4u, sk: u32 }
 
 fn a_blk_at(base: u32, m0: u32) -> Blk {
   let m = min(vec4u(m0) + vec4u(0u, 1u, 2u, 3u), vec4u(u.M - 1u));
-  if (TA) { return Blk(base + m, u.M); }
+  if (TA) {
+    // Read as one vec4 across the block (VA): a block past the end of M reads the last whole vec4.
+    if (VA) { return Blk(vec4u(min(base + m0, base + u.M - 4u)), u.M); }
+    return Blk(base + m, u.M);
+  }
   return Blk(base + m * u.K, 1u);
 }
 
-// The same for op(B), element (kk, j) at o[j] + (k + kk)·sk; columns past N clamped.
+// The same for op(B), element (kk, j) at o[j] + (k + kk)·sk; columns past N clamped (B with VB:
+// the vec4's start in every entry).
 fn b_blk_at(base: u32, n0: u32) -> Blk {
   let n = min(vec4u(n0) + vec4u(0u, 1u, 2u, 3u), vec4u(u.N - 1u));
   if (TB) { return Blk(base + n * u.K, 1u); }
+  if (VB) { return Blk(vec4u(min(base + n0, base + u.N - 4u)), u.N); }
   return Blk(base + n, u.N);
 }
 
@@ -103,7 +110,7 @@ fn a_blk(x: Blk, k4: vec4u) -> mat4x4f {
   let r = k4 * x.sk;
   if (VA) {
     if (!TA) { return mat4x4f(a[(x.o[0] + r[0]) >> 2u], a[(x.o[1] + r[0]) >> 2u], a[(x.o[2] + r[0]) >> 2u], a[(x.o[3] + r[0]) >> 2u]); }
-    let o = min(x.o[0], x.o[3] - 3u);  // a block clamped at the end of M reads the last whole vec4
+    let o = x.o[0];
     return transpose(mat4x4f(a[(o + r[0]) >> 2u], a[(o + r[1]) >> 2u], a[(o + r[2]) >> 2u], a[(o + r[3]) >> 2u]));
   }
   return mat4x4f(vec4f(a1(x.o[0] + r[0]), a1(x.o[0] + r[1]), a1(x.o[0] + r[2]), a1(x.o[0] + r[3])),
@@ -117,7 +124,7 @@ fn b_blk(x: Blk, k4: vec4u) -> mat4x4f {
   let r = k4 * x.sk;
   if (VB) {
     if (TB) { return transpose(mat4x4f(b[(x.o[0] + r[0]) >> 2u], b[(x.o[1] + r[0]) >> 2u], b[(x.o[2] + r[0]) >> 2u], b[(x.o[3] + r[0]) >> 2u])); }
-    let o = min(x.o[0], x.o[3] - 3u);
+    let o = x.o[0];
     return mat4x4f(b[(o + r[0]) >> 2u], b[(o + r[1]) >> 2u], b[(o + r[2]) >> 2u], b[(o + r[3]) >> 2u]);
   }
   return mat4x4f(vec4f(b1(x.o[0] + r[0]), b1(x.o[1] + r[0]), b1(x.o[2] + r[0]), b1(x.o[3] + r[0])),
@@ -143,17 +150,25 @@ fn k_mask(k: u32) -> vec4f { return select(vec4f(0.0), vec4f(1.0), vec4u(k) + ve
 fn mask_a(x: mat4x4f, mk: vec4f) -> mat4x4f { return mat4x4f(x[0] * mk, x[1] * mk, x[2] * mk, x[3] * mk); }
 fn mask_b(y: mat4x4f, mk: vec4f) -> mat4x4f { return mat4x4f(y[0] * mk.x, y[1] * mk.y, y[2] * mk.z, y[3] * mk.w); }
 
-fn store(acc: mat4x4f, bi: u32, m0: u32, n0: u32) {
-  for (var i = 0u; i < 4u; i++) {
-    if (m0 + i < u.M) {
-      let o = (bi * u.M + m0 + i) * u.N + n0;
-      let v = u.alpha * acc[i];
-      if (n0 < u.N) { c[o] = v[0]; }
-      if (n0 + 1u < u.N) { c[o + 1u] = v[1]; }
-      if (n0 + 2u < u.N) { c[o + 2u] = v[2]; }
-      if (n0 + 3u < u.N) { c[o + 3u] = v[3]; }
-    }
+fn store_row(v: vec4f, bi: u32, m: u32, n0: u32) {
+  if (m >= u.M) { return; }
+  let o = (bi * u.M + m) * u.N + n0;
+  let w = u.alpha * v;
+  if (n0 + 3u < u.N) {
+    c[o] = w[0]; c[o + 1u] = w[1]; c[o + 2u] = w[2]; c[o + 3u] = w[3];
+    return;
   }
+  if (n0 < u.N) { c[o] = w[0]; }
+  if (n0 + 1u < u.N) { c[o + 1u] = w[1]; }
+  if (n0 + 2u < u.N) { c[o + 2u] = w[2]; }
+}
+
+// Rows m0..m0+3, columns n0..n0+3 of C (those inside it) = alpha · acc.
+fn store(acc: mat4x4f, bi: u32, m0: u32, n0: u32) {
+  store_row(acc[0], bi, m0, n0);
+  store_row(acc[1], bi, m0 + 1u, n0);
+  store_row(acc[2], bi, m0 + 2u, n0);
+  store_row(acc[3], bi, m0 + 3u, n0);
 }
 
 // Block index q → (batch, first row, first column) for RM×RN blocks, columns fastest, so that the

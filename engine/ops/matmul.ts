@@ -63,7 +63,7 @@ export function plan(aShape: readonly number[], bShape: readonly number[], trans
 
 // ---------------------------------------------------------------- variants
 
-export const MATMUL_VARIANTS = ['naive', 'reg4x4', 'reg8x8', 'sg8x8', 'sg8x16', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'reg4x4', 'reg8x8', 'sg8x8', 'sg8x12', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Whether an operand's contiguous axis is a multiple of 4 long (then it is read as vec4). */
@@ -84,7 +84,7 @@ const SPECS: Record<MatmulVariant, VariantSpec> = {
   reg4x4: { rows: 4, cols: 4, lanes: 1 },
   reg8x8: { rows: 8, cols: 8, lanes: 1 },
   sg8x8: { rows: 32, cols: 8, lanes: 4, subgroups: true },
-  sg8x16: { rows: 32, cols: 16, lanes: 4, subgroups: true },
+  sg8x12: { rows: 32, cols: 12, lanes: 4, subgroups: true },
   tiled: { rows: 0, cols: 0, lanes: 0 }, // its own grid, below
 };
 
@@ -139,9 +139,18 @@ export function isSoftwareAdapter(e: Engine): boolean {
   return a.isFallbackAdapter || /swiftshader|lavapipe|llvmpipe|software/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
 }
 
-/** The choice when nothing was measured: from the adapter's kind (PLATFORM.md's measurements). */
+/**
+ * The choice when nothing was measured, from the adapter's kind and the shape (as measured on
+ * SwiftShader in Node and Chromium, 2 cores): on a software adapter, register blocks, those with
+ * subgroup-shared B unless their 32-row tiles would mostly be padding (small M); on a GPU,
+ * workgroup tiles.
+ */
 export function matmulRuleOfThumb(e: Engine, p?: Plan): MatmulVariant {
-  if (isSoftwareAdapter(e)) return subgroupsOf4(e) ? 'sg8x16' : 'reg8x8';
+  if (isSoftwareAdapter(e)) {
+    if (p && p.M <= 4) return 'reg4x4';
+    if (!subgroupsOf4(e) || (p && Math.ceil(p.M / 32) * 32 > 1.3 * p.M)) return 'reg8x8';
+    return 'sg8x12';
+  }
   return matmulUnavailable(e, 'tiled', p) === null ? 'tiled' : 'reg8x8';
 }
 
