@@ -202,6 +202,16 @@ export async function autotune(
     const reps = new Map<string, number>();
     const minMs = opts.minMs ?? 30;
     for (let r = 0; r < (opts.rounds ?? 3); r++) {
+      if (r === 1) {
+        // Variants more than 3× slower than the best after one round are out of the race.
+        const fastest = Math.min(...best.values());
+        for (const [v, ms] of best) {
+          if (ms > 3 * fastest) {
+            cases.get(v)?.dispose?.();
+            cases.delete(v);
+          }
+        }
+      }
       for (const [v, c] of cases) {
         let n = reps.get(v) ?? 1;
         let ms = await timeRuns(e, c, n);

@@ -61,6 +61,17 @@ export function plan(aShape: readonly number[], bShape: readonly number[], trans
   return { M, N, K, batch, batchShape, aBatched: ab.length > 0, bBatched: bb.length > 0 };
 }
 
+/**
+ * The product as the kernels run it: a batched A times a shared B (x·W, the linear layer) is one
+ * taller matrix product, since A's batch items and C's are contiguous rows; that spares every
+ * batch item its own partial edge tiles. (Not when A is transposed: its batch items are then
+ * column blocks.)
+ */
+function kernelPlan(p: Plan, ta: boolean): Plan {
+  if (!p.aBatched || p.bBatched || ta || p.batch === 1) return p;
+  return { ...p, M: p.M * p.batch, batch: 1, batchShape: [], aBatched: false };
+}
+
 // ---------------------------------------------------------------- variants
 
 export const MATMUL_VARIANTS = ['naive', 'reg4x4', 'reg8x8', 'sg8x8', 'sg8x12', 'tiled'] as const;
@@ -168,6 +179,7 @@ function fnv1a(s: string): string {
  * sizes rounded to a power of two (batch, M, N, K).
  */
 export function matmulKey(p: Plan, ta: boolean, tb: boolean): string {
+  p = kernelPlan(p, ta);
   const l = (x: number) => Math.round(Math.log2(Math.max(1, x)));
   const { va, vb } = aligned(p, ta, tb);
   return `matmul.${SOURCE_HASH}/${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}.${va ? 'a4' : 'a1'}${vb ? 'b4' : 'b1'}/b${l(p.batch)}m${l(p.M)}n${l(p.N)}k${l(p.K)}`;
@@ -222,10 +234,11 @@ function vec4Binding(t: Tensor): GPUBufferBinding {
 /** Record the kernel: c = alpha · op(a)·op(b), with the variant chosen for this shape class (or `variant`). */
 export function launchMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean, alpha = 1, variant?: MatmulVariant): Tensor {
   for (const t of [a, b]) if (t.dtype !== 'float32') throw new BiudError(`matmul: needs float32 tensors, got ${t}`);
-  const p = plan(a.shape, b.shape, transA, transB);
+  const full = plan(a.shape, b.shape, transA, transB);
   const e = a.engine;
-  const c = e.empty([...p.batchShape, p.M, p.N]);
-  if (p.batch * p.M * p.N === 0) return c;
+  const c = e.empty([...full.batchShape, full.M, full.N]);
+  if (full.batch * full.M * full.N === 0) return c;
+  const p = kernelPlan(full, transA);
   const v = variant ?? pick(e, p, transA, transB).variant;
   const why = variant ? matmulUnavailable(e, variant, p) : null;
   if (why) throw new BiudError(`matmul variant ${variant} cannot run here: it ${why}`);
