@@ -267,7 +267,7 @@ fn anatomy(q: vec3f) -> Anat {
   var lung = 0.0;
   var dl = 1e3;
   let dcav = cavity_sdf(q);
-  if (dcav < u.spacing.w) {
+  if (MODE > 1u && dcav < u.spacing.w) {
     let c = cavity(q, side);
     v = mix(v, c.hu, ramp(dcav));
     lung = c.lung;

@@ -348,6 +348,14 @@ export class PhantomRef {
     return mix(v, this.sl(SLOT.RIB2, 2), this.ramp(sdTube([Math.abs(q[0]), q[1], q[2]], a, r, b, 0.8 * r)));
   }
 
+  /** The body's signed distance: the chest, smoothly joined with the breasts (as anatomy()). */
+  bodySdf(q: V3): number {
+    const d = this.chestSdf(q);
+    if (!(this.sl(SLOT.BREAST_C, 3) > 0)) return d;
+    const db = sdEllipsoid(Math.abs(q[0]) - this.sl(SLOT.BREAST_C, 0), q[1] - this.sl(SLOT.BREAST_C, 1), q[2] - this.sl(SLOT.BREAST_C, 2), this.sl(SLOT.BREAST_R, 0), this.sl(SLOT.BREAST_R, 1), this.sl(SLOT.BREAST_R, 2));
+    return smin(d, db, 12);
+  }
+
   anatomy(q: V3): Anat {
     const side = this.side(q);
     const dchest = this.chestSdf(q);

@@ -11,7 +11,7 @@ import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
 import { mulberry32 } from '../text/rng.ts';
 import { NUM_FINDINGS, FINDINGS } from './findings.ts';
-import { phantomHeader, LAYER, NUM_SLOTS, PRIM_VEC4 } from './phantom-layout.ts';
+import { phantomHeader, LAYER, NUM_SLOTS, PRIM_VEC4, BRICK } from './phantom-layout.ts';
 import { PhantomRef, hash, rampWidth, brickOf, type V3 } from './phantom-ref.ts';
 import { sampleAnatomy, add, sub, type Landmarks } from './phantom-anatomy.ts';
 import { growTree, bronchiAlong, lungPoints, type Bronchus } from './phantom-tree.ts';
@@ -21,11 +21,24 @@ import type { Grid } from './preprocess.ts';
 
 export const PHANTOM_SOURCE = phantomHeader() + header + anatomyWgsl + findingsWgsl;
 const kernel = new Kernel('phantom', PHANTOM_SOURCE, 'render');
-const WG = 64;
 
 /** Independent random streams of one patient: anatomy, trees, and one per finding. */
 export function streamSeed(seed: number, stream: number): number {
   return hash(seed | 0, stream, 0x51ed27, 0x9e3779b9);
+}
+
+/** Voxels per side of a classification tile (one workgroup); divides the brick size. */
+export const TILE = 4;
+
+/** A class of tiles rendered by one specialised pipeline (see shaders/phantom.wgsl). */
+export interface TileClass {
+  /** 0: outside the body; 1: outside the thoracic cavity; 2: anything. */
+  mode: 0 | 1 | 2;
+  /** Whether any primitive reaches these tiles. */
+  prims: boolean;
+  /** Where the class's tile ids start in the brick table, and how many. */
+  offset: number;
+  count: number;
 }
 
 export interface Phantom {
@@ -34,7 +47,9 @@ export interface Phantom {
   grid: Grid;
   /** Anatomy slots then primitives, as the GPU reads them. */
   prm: Float32Array;
+  /** Brick lists, then each tile class's tile ids. */
   bricks: BrickTable;
+  tiles: { counts: V3; classes: TileClass[] };
   /** Primitives in painting order. */
   prims: Prim[];
   /** Seeds the GPU's noise (texture, image noise). */
@@ -124,8 +139,49 @@ export function buildPhantom(seed: number, labels: ArrayLike<number>, grid: Grid
   const { prm, order } = packBlock(slots.data, prims);
   const ref = new PhantomRef(prm, order.length, noiseSeed, h);
   const bricks = buildBricks(order, dims, spacing, h, (q) => ref.gridPoint(q));
-  return { seed, labels: lab, grid: { size: [...grid.size], spacing: [...grid.spacing] }, prm, bricks, prims: order, noiseSeed, h, instances, landmarks: lm };
+  const tiles = classifyTiles(ref, bricks, dims, spacing, h);
+  return { seed, labels: lab, grid: { size: [...grid.size], spacing: [...grid.spacing] }, prm, bricks: tiles.bricks, tiles: tiles.tiles, prims: order, noiseSeed, h, instances, landmarks: lm };
 }
+
+/**
+ * Sort 4³ tiles into classes by what can reach them, and append each class's tile ids to the brick
+ * table. A tile is outside the body (or the cavity) when the distance at its centre exceeds its
+ * half-diagonal with a 1.5× margin for the approximate distances, plus the ramp; the GPU test
+ * against the reference (which never classifies) keeps this conservative.
+ */
+function classifyTiles(ref: PhantomRef, b: BrickTable, dims: V3, spacing: V3, h: number): { bricks: BrickTable; tiles: { counts: V3; classes: TileClass[] } } {
+  const counts = dims.map((n) => Math.ceil(n / TILE)) as V3;
+  const lists: number[][] = [[], [], [], [], []];
+  const key = (mode: number, prims: boolean) => (mode === 0 ? 0 : 2 * mode - 1 + (prims ? 1 : 0));
+  const nb = b.counts[0] * b.counts[1] * b.counts[2];
+  const per = BRICK_PER_TILE;
+  for (let tz = 0, t = 0; tz < counts[2]; tz++) for (let ty = 0; ty < counts[1]; ty++) for (let tx = 0; tx < counts[0]; tx++, t++) {
+    const lo = [tx, ty, tz].map((v) => v * TILE);
+    const n = lo.map((v, a) => Math.min(TILE, dims[a] - v));
+    const c = lo.map((v, a) => v + (n[a] - 1) / 2) as V3;
+    const r = 0.5 * Math.hypot(...n.map((k, a) => (k - 1) * spacing[a]));
+    const q = ref.patientPoint(c, { dims, spacing });
+    const brick = Math.floor(tx / per) + b.counts[0] * (Math.floor(ty / per) + b.counts[1] * Math.floor(tz / per));
+    const prims = brick < nb && b.table[2 * brick + 1] > 0;
+    const margin = 1.5 * r + h;
+    const mode = ref.bodySdf(q) > margin && !prims ? 0 : ref.cavitySdf(q) > margin ? 1 : 2;
+    lists[key(mode, prims)].push(t);
+  }
+  const total = lists.reduce((s, l) => s + l.length, 0);
+  const table = new Uint32Array(b.table.length + total);
+  table.set(b.table);
+  let at = b.table.length;
+  const classes: TileClass[] = [];
+  lists.forEach((l, k) => {
+    const mode = (k === 0 ? 0 : k <= 2 ? 1 : 2) as 0 | 1 | 2;
+    classes.push({ mode, prims: k > 0 && k % 2 === 0, offset: at, count: l.length });
+    table.set(l, at);
+    at += l.length;
+  });
+  return { bricks: { counts: b.counts, table }, tiles: { counts, classes } };
+}
+
+const BRICK_PER_TILE = BRICK / TILE;
 
 /** The reference voxel function over this phantom's parameter block. */
 export function phantomRef(ph: Phantom): PhantomRef {
@@ -135,17 +191,23 @@ export function phantomRef(ph: Phantom): PhantomRef {
 function launch(e: Engine, ph: Phantom, prm: Tensor, bricks: Tensor, out: Tensor, outOffset: number): void {
   const { dims, spacing } = xyz(ph.grid);
   const n = dims[0] * dims[1] * dims[2];
-  e.dispatch(kernel, {
-    bindings: { prm, bricks, out },
-    uniforms: {
-      dims: [...dims, n],
-      spacing: [...spacing, ph.h],
-      offs: [0, 0, outOffset, ph.noiseSeed],
-      bricks: [...ph.bricks.counts, ph.prims.length],
-      slots: Array.from(ph.prm.subarray(0, 4 * NUM_SLOTS)),
-    },
-    workgroups: e.grid1d(n, WG),
-  });
+  const slots = Array.from(ph.prm.subarray(0, 4 * NUM_SLOTS));
+  for (const c of ph.tiles.classes) {
+    if (!c.count) continue;
+    e.dispatch(kernel, {
+      bindings: { prm, bricks, out },
+      uniforms: {
+        dims: [...dims, n],
+        spacing: [...spacing, ph.h],
+        offs: [0, 0, outOffset, ph.noiseSeed],
+        bricks: [...ph.bricks.counts, ph.prims.length],
+        tiles: [c.offset, c.count, ph.tiles.counts[0], ph.tiles.counts[1]],
+        slots,
+      },
+      workgroups: e.grid1d(c.count, 1),
+      constants: { MODE: c.mode, PRIMS: c.prims ? 1 : 0 },
+    });
+  }
 }
 
 /** Render one phantom: a [D, H, W] tensor in Hounsfield units. */

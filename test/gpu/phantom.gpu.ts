@@ -136,15 +136,19 @@ const TINY = { size: [64, 64, 64] as V3, spacing: [5, 5, 5] as V3 };
 const NONE = new Array(18).fill(0);
 const only = (k: number) => NONE.map((_, i) => (i === k ? 1 : 0));
 
-/** |GPU − reference| ≤ 1 HU for all but a few voxels (f32 against f64 near noise thresholds). */
+/**
+ * |GPU − reference| ≤ 1 HU + 0.5% for all but a few voxels. Distances agree to ~0.02 mm in float32,
+ * which across a one-voxel edge between air and bone or metal is a few HU; a wrong shape or a
+ * wrongly skipped tile is hundreds.
+ */
 function compare(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
   let bad = 0, worst = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i] - want[i]);
-    if (!(d <= 1)) bad++;
+    if (!(d <= 1 + 0.005 * Math.abs(want[i]))) bad++;
     if (!(d <= worst)) worst = d;
   }
-  expectTrue(bad <= want.length * 0.002 && worst < 60, `${what}: ${bad} of ${want.length} voxels differ by more than 1 HU (worst ${worst.toFixed(1)})`);
+  expectTrue(bad <= want.length * 0.005 && worst < 60, `${what}: ${bad} of ${want.length} voxels differ by more than 1 HU + 0.5% (worst ${worst.toFixed(1)})`);
 }
 
 async function checkFindings(e: Engine, seed: number, ks: number[]): Promise<void> {
@@ -162,10 +166,12 @@ async function checkFindings(e: Engine, seed: number, ks: number[]): Promise<voi
 }
 
 suite('phantom', (test) => {
-  test('the GPU matches the TypeScript reference: odd grids, every finding at once', async (e) => {
+  test('the GPU matches the TypeScript reference: odd grids, 64³, many findings at once', async (e) => {
     for (const [grid, labels] of [
       [{ size: [13, 17, 15] as V3, spacing: [22, 19, 21] as V3 }, NONE.map(() => 1)],
       [{ size: [9, 21, 18] as V3, spacing: [31, 15, 17] as V3 }, NONE.map((_, i) => i % 2)],
+      // The tiny config's grid: most tiles outside the chest take the specialised pipelines.
+      [TINY, NONE.map((_, i) => (i % 3 === 0 ? 1 : 0))],
     ] as const) {
       const ph = buildPhantom(21, labels, grid);
       const t = renderPhantom(e, ph);

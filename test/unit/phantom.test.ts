@@ -51,6 +51,16 @@ describe('phantom patients', () => {
     expect(b.filter((i) => i.finding === 'Lung nodule')).toEqual(a);
   });
 
+  it('sort every 4³ tile into exactly one pipeline class', () => {
+    for (const grid of [TINY, { size: [64, 128, 128] as [number, number, number], spacing: [5, 2.5, 2.5] as [number, number, number] }, { size: [7, 9, 11] as [number, number, number], spacing: [40, 35, 30] as [number, number, number] }]) {
+      const ph = buildPhantom(4, only(0), grid);
+      const tiles = ph.tiles.counts[0] * ph.tiles.counts[1] * ph.tiles.counts[2];
+      const ids = ph.tiles.classes.flatMap((c) => Array.from(ph.bricks.table.subarray(c.offset, c.offset + c.count)));
+      expect(ids.length).toBe(tiles);
+      expect(new Set(ids).size).toBe(tiles);
+    }
+  });
+
   it('render at any grid size and spacing', () => {
     const v = renderPhantomRef(buildPhantom(3, only(15), { size: [7, 9, 11], spacing: [40, 35, 30] }));
     expect(v.length).toBe(7 * 9 * 11);
