@@ -38,15 +38,58 @@ fn septal(q: vec3f, v: f32, depth: f32, side: f32) -> f32 {
   return mix(v, s2.y, smoothstep(0.78, 0.92, ridge) * wz * wp * s.x);
 }
 
-// The primitives that may touch this voxel's brick, in painting order.
+// The primitives that may touch this voxel's brick, in painting order: the brick's list holds
+// four runs (vessels, shapes under the airways, airways, shapes over them), each painted by a
+// loop with only its own code.
 fn paint_primitives(q: vec3f, hu0: f32, lung: f32, b: u32) -> f32 {
   var hu = hu0;
   let nb = u.bricks.x * u.bricks.y * u.bricks.z;
-  let start = bricks[u.offs.y + 2u * b];
-  let count = bricks[u.offs.y + 2u * b + 1u];
-  let list = u.offs.y + 2u * nb + start;
-  for (var n = 0u; n < count; n++) {
-    let k = bricks[list + n];
+  let head = u.offs.y + BRICK_HEADER * b;
+  var at = u.offs.y + BRICK_HEADER * nb + bricks[head];
+  let n0 = bricks[head + 1u];
+  for (var n = 0u; n < n0; n++) { hu = paint_vessel(q, hu, lung, bricks[at + n]); }
+  at += n0;
+  let n1 = bricks[head + 2u];
+  if (PRIMS > 1u) {
+    for (var n = 0u; n < n1; n++) { hu = paint_shape(q, hu, lung, bricks[at + n]); }
+  }
+  at += n1;
+  let n2 = bricks[head + 3u];
+  for (var n = 0u; n < n2; n++) { hu = paint_airway(q, hu, lung, bricks[at + n]); }
+  at += n2;
+  if (PRIMS > 1u) {
+    let n3 = bricks[head + 4u];
+    for (var n = 0u; n < n3; n++) { hu = paint_shape(q, hu, lung, bricks[at + n]); }
+  }
+  return hu;
+}
+
+fn lung_weight(k: u32, lung: f32) -> f32 {
+  return select(1.0, lung, (u32(prim(k, 0u).z) & F_LUNG_ONLY) != 0u);
+}
+
+// A vessel: a plain tube of blood.
+fn paint_vessel(q: vec3f, hu: f32, lung: f32, k: u32) -> f32 {
+  let a = prim(k, 1u);
+  let c = prim(k, 2u);
+  return mix(hu, prim(k, 0u).y, ramp(sd_tube(q, a.xyz, a.w, c.xyz, c.w)) * lung_weight(k, lung));
+}
+
+// An airway: its wall, then the air of its lumen.
+fn paint_airway(q: vec3f, hu0: f32, lung: f32, k: u32) -> f32 {
+  let hdr = prim(k, 0u);
+  let a = prim(k, 1u);
+  let c = prim(k, 2u);
+  let d = sd_tube(q, a.xyz, a.w, c.xyz, c.w);
+  let wl = lung_weight(k, lung);
+  let hu = mix(hu0, hdr.y, ramp(d - hdr.w) * wl);
+  return mix(hu, AIR_HU, ramp(d) * wl);
+}
+
+// A general shape: a lobulated tube, an ellipsoid, or a sac.
+fn paint_shape(q: vec3f, hu0: f32, lung: f32, k: u32) -> f32 {
+  var hu = hu0;
+  {
     let hdr = prim(k, 0u);
     let kind = u32(hdr.x);
     let bits = u32(hdr.z);
@@ -54,15 +97,6 @@ fn paint_primitives(q: vec3f, hu0: f32, lung: f32, b: u32) -> f32 {
     let pseed = u.offs.w ^ ((bits >> 4u) * 0x9e3779b9u);
     var occ = 0.0;
     var fill = hdr.y;
-    if (kind == K_AIRWAY) {
-      let a = prim(k, 1u);
-      let c = prim(k, 2u);
-      let d = sd_tube(q, a.xyz, a.w, c.xyz, c.w);
-      let wl = select(1.0, lung, (flags & F_LUNG_ONLY) != 0u);
-      hu = mix(hu, hdr.y, ramp(d - hdr.w) * wl);
-      hu = mix(hu, AIR_HU, ramp(d) * wl);
-      continue;
-    }
     if (kind == K_TUBE) {
       let a = prim(k, 1u);
       let c = prim(k, 2u);

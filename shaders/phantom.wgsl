@@ -29,12 +29,13 @@ struct Params {
 
 // Specialisation of a dispatch to a class of 4³ tiles, decided in TypeScript from the anatomy
 // (models/data/phantom.ts, classifyTiles): MODE 0 tiles lie wholly outside the body, MODE 1 tiles
-// wholly outside the thoracic cavity, MODE 2 the rest; PRIMS is false where no primitive reaches.
-// Each class gets its own pipeline with the code it cannot need removed: on a software adapter a
-// shader's cost per invocation grows with its size even where branches skip the code, so the
-// smaller pipelines make the outside of the chest nearly free. The image is the same bit for bit.
+// wholly outside the thoracic cavity, MODE 2 the rest; PRIMS 0: no primitive reaches the tile,
+// 1: only vessels and airways, 2: general shapes too. Each class gets its own pipeline with the
+// code it cannot need removed: SwiftShader runs the straight-line code of branches no lane takes
+// (under an empty lane mask) and every loop body at least once, so on a software adapter a
+// shader costs what it contains, not what it executes. The image is the same bit for bit.
 override MODE: u32 = 2u;
-override PRIMS: bool = true;
+override PRIMS: u32 = 2u;
 const TILE: u32 = 4u;
 
 const AIR_HU: f32 = -1000.0;
@@ -133,7 +134,7 @@ fn voxel(q: vec3f, vi: vec3u) -> f32 {
   if (MODE > 0u) {
     let a = anatomy(q);
     hu = a.hu;
-    if (PRIMS) {
+    if (PRIMS > 0u) {
       let brick = vi / BRICK;
       hu = paint_primitives(q, hu, a.lung, brick.x + u.bricks.x * (brick.y + u.bricks.y * brick.z));
     }

@@ -360,7 +360,7 @@ const PLACERS: Record<Finding, Placer> = {
       const q = lungPoint(c, side, 8, { heart: 15 });
       if (!q) continue;
       const rr: V3 = [R('radius'), R('radius'), R('radius')];
-      c.prims.push(ellipsoid(q, randomAxes(c.rng), rr, R('hu'), { layer: LAYER.parenchyma, flags: FLAG.lungOnly | FLAG.patchy, seedId: c.seedBase + i, tag: 'Lung opacity', lob: 4 }));
+      c.prims.push(ellipsoid(q, randomAxes(c.rng), rr, R('hu'), { layer: LAYER.parenchyma, flags: FLAG.lungOnly | FLAG.patchy | FLAG.max, seedId: c.seedBase + i, tag: 'Lung opacity', lob: 4 }));
       c.instances.push({ finding: 'Lung opacity', what: `ground-glass opacity ${Math.round(2 * Math.max(...rr))} mm, ${sideName(side)} ${zoneName(c, q)} zone`, bounds: [{ type: 'sphere', c: q, r: Math.max(...rr) * 1.1 + 5 }] });
     }
   },

@@ -78,16 +78,28 @@ export const FLAG = {
   patchy: 4,
 } as const;
 
-/** Painting order: a primitive of a later layer paints over earlier ones. */
-export const LAYER = { parenchyma: 0, vessel: 1, lesion: 2, airway: 3, mediastinal: 4, metal: 5 } as const;
+/**
+ * Painting order: a primitive of a later layer paints over earlier ones. Vessels come first so that
+ * the shader can paint them in a loop of their own (plain tubes); ground glass, painted later,
+ * keeps the brighter of itself and what is there, so vessels still show through it.
+ */
+export const LAYER = { vessel: 0, parenchyma: 1, lesion: 2, airway: 3, mediastinal: 4, metal: 5 } as const;
 
-/** Voxels per side of a culling brick. */
+/**
+ * The shader paints a brick's primitives in four loops, each with only the code its kind needs:
+ * vessels (plain tubes), general shapes under the airways, airways, general shapes over them.
+ */
+export const GROUP_OF_LAYER = [0, 1, 1, 2, 3, 3] as const;
+export const GROUPS = 4;
+
+/** Voxels per side of a culling brick; u32s per brick in the table header: start, then a count per group. */
 export const BRICK = 8;
+export const BRICK_HEADER = 1 + GROUPS;
 
 /** WGSL constants for the slots, kinds and flags, prepended to the shader source. */
 export function phantomHeader(): string {
   const lines = SLOTS.map((s, i) => `const S_${s}: u32 = ${i}u;`);
-  lines.push(`const NUM_SLOTS: u32 = ${NUM_SLOTS}u;`, `const PRIM_VEC4: u32 = ${PRIM_VEC4}u;`, `const BRICK: u32 = ${BRICK}u;`);
+  lines.push(`const NUM_SLOTS: u32 = ${NUM_SLOTS}u;`, `const PRIM_VEC4: u32 = ${PRIM_VEC4}u;`, `const BRICK: u32 = ${BRICK}u;`, `const BRICK_HEADER: u32 = ${BRICK_HEADER}u;`);
   for (const [k, v] of Object.entries(KIND)) lines.push(`const K_${k.toUpperCase()}: u32 = ${v}u;`);
   for (const [k, v] of Object.entries(FLAG)) lines.push(`const F_${k.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()}: u32 = ${v}u;`);
   return `// Generated from models/data/phantom-layout.ts.\n${lines.join('\n')}\n`;

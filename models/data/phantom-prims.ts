@@ -1,7 +1,7 @@
 // Primitives of the procedural chest (tubes, airways, ellipsoids, sacs) as TypeScript objects,
 // packed after the anatomy slots in painting order, and the brick lists that let each voxel test
 // only the primitives whose bounding boxes reach its 8³ brick.
-import { KIND, FLAG, LAYER, PRIM_VEC4, NUM_SLOTS, BRICK } from './phantom-layout.ts';
+import { KIND, FLAG, LAYER, PRIM_VEC4, NUM_SLOTS, BRICK, BRICK_HEADER, GROUP_OF_LAYER, GROUPS } from './phantom-layout.ts';
 import type { V3 } from './phantom-ref.ts';
 
 export interface Prim {
@@ -89,7 +89,7 @@ export function packBlock(slots: Float32Array, prims: Prim[]): { prm: Float32Arr
 export interface BrickTable {
   /** Bricks along x, y, z. */
   counts: V3;
-  /** [start, count] per brick, then the concatenated primitive lists. */
+  /** [start, count per group] per brick (BRICK_HEADER u32s), then the primitive lists in painting order. */
   table: Uint32Array;
 }
 
@@ -118,15 +118,23 @@ export function buildBricks(order: Prim[], dims: V3, spacing: V3, h: number, toG
     for (let z = b0[2]; z <= b1[2]; z++) for (let y = b0[1]; y <= b1[1]; y++) for (let x = b0[0]; x <= b1[0]; x++) lists[x + counts[0] * (y + counts[1] * z)].push(k);
   });
   const total = lists.reduce((s, l) => s + l.length, 0);
-  const table = new Uint32Array(2 * nb + Math.max(total, 1));
+  const table = new Uint32Array(BRICK_HEADER * nb + Math.max(total, 1));
   let at = 0;
   lists.forEach((l, b) => {
-    table[2 * b] = at;
-    table[2 * b + 1] = l.length;
-    table.set(l, 2 * nb + at);
+    // Layers are sorted, so each group is a run of the brick's list.
+    table[BRICK_HEADER * b] = at;
+    for (const k of l) table[BRICK_HEADER * b + 1 + GROUP_OF_LAYER[order[k].layer]]++;
+    table.set(l, BRICK_HEADER * nb + at);
     at += l.length;
   });
   return { counts, table };
+}
+
+/** The primitives of brick b, in painting order, and how many of each group. */
+export function brickList(t: Uint32Array, nb: number, b: number): { list: Uint32Array; groups: number[] } {
+  const groups = Array.from({ length: GROUPS }, (_, g) => t[BRICK_HEADER * b + 1 + g]);
+  const start = BRICK_HEADER * nb + t[BRICK_HEADER * b];
+  return { list: t.subarray(start, start + groups.reduce((s, n) => s + n, 0)), groups };
 }
 
 export { KIND, FLAG, LAYER };

@@ -15,7 +15,7 @@ import { phantomHeader, LAYER, NUM_SLOTS, PRIM_VEC4, BRICK } from './phantom-lay
 import { PhantomRef, hash, rampWidth, brickOf, type V3 } from './phantom-ref.ts';
 import { sampleAnatomy, add, sub, type Landmarks } from './phantom-anatomy.ts';
 import { growTree, bronchiAlong, lungPoints, type Bronchus } from './phantom-tree.ts';
-import { tube, airway, packBlock, buildBricks, FLAG, type Prim, type BrickTable } from './phantom-prims.ts';
+import { tube, airway, packBlock, buildBricks, brickList, FLAG, type Prim, type BrickTable } from './phantom-prims.ts';
 import { placeFinding, type FindingInstance } from './phantom-findings.ts';
 import type { Grid } from './preprocess.ts';
 
@@ -34,8 +34,8 @@ export const TILE = 4;
 export interface TileClass {
   /** 0: outside the body; 1: outside the thoracic cavity; 2: anything. */
   mode: 0 | 1 | 2;
-  /** Whether any primitive reaches these tiles. */
-  prims: boolean;
+  /** Which primitives reach these tiles: 0 none, 1 vessels and airways only, 2 general shapes too. */
+  prims: 0 | 1 | 2;
   /** Where the class's tile ids start in the brick table, and how many. */
   offset: number;
   count: number;
@@ -151,8 +151,9 @@ export function buildPhantom(seed: number, labels: ArrayLike<number>, grid: Grid
  */
 function classifyTiles(ref: PhantomRef, b: BrickTable, dims: V3, spacing: V3, h: number): { bricks: BrickTable; tiles: { counts: V3; classes: TileClass[] } } {
   const counts = dims.map((n) => Math.ceil(n / TILE)) as V3;
-  const lists: number[][] = [[], [], [], [], []];
-  const key = (mode: number, prims: boolean) => (mode === 0 ? 0 : 2 * mode - 1 + (prims ? 1 : 0));
+  // Classes: air; no cavity × prims 0/1/2; cavity × prims 0/1/2.
+  const lists: number[][] = Array.from({ length: 7 }, () => []);
+  const key = (mode: number, prims: number) => (mode === 0 ? 0 : 3 * mode - 2 + prims);
   const nb = b.counts[0] * b.counts[1] * b.counts[2];
   const per = BRICK_PER_TILE;
   for (let tz = 0, t = 0; tz < counts[2]; tz++) for (let ty = 0; ty < counts[1]; ty++) for (let tx = 0; tx < counts[0]; tx++, t++) {
@@ -162,7 +163,8 @@ function classifyTiles(ref: PhantomRef, b: BrickTable, dims: V3, spacing: V3, h:
     const r = 0.5 * Math.hypot(...n.map((k, a) => (k - 1) * spacing[a]));
     const q = ref.patientPoint(c, { dims, spacing });
     const brick = Math.floor(tx / per) + b.counts[0] * (Math.floor(ty / per) + b.counts[1] * Math.floor(tz / per));
-    const prims = brick < nb && b.table[2 * brick + 1] > 0;
+    const g = brickList(b.table, nb, brick).groups;
+    const prims = g[1] + g[3] > 0 ? 2 : g[0] + g[2] > 0 ? 1 : 0;
     const margin = 1.5 * r + h;
     const mode = ref.bodySdf(q) > margin && !prims ? 0 : ref.cavitySdf(q) > margin ? 1 : 2;
     lists[key(mode, prims)].push(t);
@@ -173,8 +175,8 @@ function classifyTiles(ref: PhantomRef, b: BrickTable, dims: V3, spacing: V3, h:
   let at = b.table.length;
   const classes: TileClass[] = [];
   lists.forEach((l, k) => {
-    const mode = (k === 0 ? 0 : k <= 2 ? 1 : 2) as 0 | 1 | 2;
-    classes.push({ mode, prims: k > 0 && k % 2 === 0, offset: at, count: l.length });
+    const mode = (k === 0 ? 0 : k <= 3 ? 1 : 2) as 0 | 1 | 2;
+    classes.push({ mode, prims: (k === 0 ? 0 : (k - 1) % 3) as 0 | 1 | 2, offset: at, count: l.length });
     table.set(l, at);
     at += l.length;
   });
@@ -205,7 +207,7 @@ function launch(e: Engine, ph: Phantom, prm: Tensor, bricks: Tensor, out: Tensor
         slots,
       },
       workgroups: e.grid1d(c.count, 1),
-      constants: { MODE: c.mode, PRIMS: c.prims ? 1 : 0 },
+      constants: { MODE: c.mode, PRIMS: c.prims },
     });
   }
 }
@@ -252,11 +254,7 @@ export function renderPhantomRef(ph: Phantom, opts: { useBricks?: boolean } = {}
     for (let j = 0; j < dims[1]; j++) {
       for (let i = 0; i < dims[0]; i++, o++) {
         const vi: V3 = [i, j, k];
-        let list: Uint32Array | undefined;
-        if (opts.useBricks) {
-          const b = brickOf(vi, ph.bricks.counts);
-          list = t.subarray(2 * nb + t[2 * b], 2 * nb + t[2 * b] + t[2 * b + 1]);
-        }
+        const list = opts.useBricks ? brickList(t, nb, brickOf(vi, ph.bricks.counts)).list : undefined;
         out[o] = ref.voxel(ref.patientPoint(vi, { dims, spacing }), vi, list);
       }
     }
