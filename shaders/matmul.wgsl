@@ -7,11 +7,12 @@
 //   naive     one thread per output: the reference, runs everywhere.
 //   reg4x4,   one thread per 4×4 / 8×8 block of C, kept in registers; no workgroup memory.
 //   reg8x8    What a software adapter (SwiftShader, lavapipe) wants: it runs a workgroup's
-//             invocations as SIMD lanes of one CPU thread, so loads (gathers) and barriers are what
-//             cost, and more FMAs per loaded value is the lever (shaders/PLATFORM.md).
+//             invocations as the SIMD lanes of one CPU thread and every load from a buffer is a
+//             per-lane gather, so loads and barriers are what cost and more FMAs per loaded value
+//             is the lever (PLATFORM.md).
 //   tiled     16×16 threads share 64×64 tiles of C through workgroup memory: what a GPU wants.
-//   sg*       (matmul-subgroups.wgsl, appended to this file) register blocks whose B loads are
-//             shared by the four lanes of a subgroup.
+//   sg8x8,    (matmul-subgroups.wgsl, appended to this file) 8×8 / 8×12 register blocks per lane
+//   sg8x12    whose B loads are shared by the four lanes of a subgroup: the fastest on SwiftShader.
 //
 // A and B are bound as vec4 arrays. VA/VB say the operand may be read four floats at a time along
 // its contiguous axis (the launcher sets them when that axis' length is a multiple of 4, so every
@@ -246,8 +247,10 @@ fn reg8x8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 override TS: u32 = 16;
 override TK: u32 = 16;   // a multiple of 4
 
-var<workgroup> As: array<vec4f, TK * TS>;   // As[k·TS + i] = op(A)[m0 + 4i .. 4i+3][k0 + k]
-var<workgroup> Bs: array<vec4f, TK * TS>;   // Bs[k·TS + j] = op(B)[k0 + k][n0 + 4j .. 4j+3]
+// Rows of TS vec4 padded to TS + 1, so that threads storing consecutive k (the contiguous axis of A,
+// or of Bᵀ) hit different memory banks.
+var<workgroup> As: array<vec4f, TK * (TS + 1u)>;   // As[k·(TS+1) + i] = op(A)[m0 + 4i .. 4i+3][k0 + k]
+var<workgroup> Bs: array<vec4f, TK * (TS + 1u)>;   // Bs[k·(TS+1) + j] = op(B)[k0 + k][n0 + 4j .. 4j+3]
 
 fn a_el(base: u32, m: u32, k: u32) -> f32 {
   if (m >= u.M || k >= u.K) { return 0.0; }
@@ -268,21 +271,22 @@ fn tiled(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: v
   let ab = bi * u.stride_a;
   let bb = bi * u.stride_b;
   let l = lid.y * TS + lid.x;
+  let R = TS + 1u;
   var acc = mat4x4f();
   for (var k0 = 0u; k0 < u.K; k0 += TK) {
     // TK·T elements of each operand, TS·TS threads: consecutive threads walk the contiguous axis.
     for (var e = l; e < TK * T; e += TS * TS) {
       var m: u32; var k: u32;
       if (TA) { m = e % T; k = e / T; } else { k = e % TK; m = e / TK; }
-      As[k * TS + m / 4u][m % 4u] = a_el(ab, m0 + m, k0 + k);
+      As[k * R + m / 4u][m % 4u] = a_el(ab, m0 + m, k0 + k);
       var n: u32; var kb: u32;
       if (TB) { kb = e % TK; n = e / TK; } else { n = e % T; kb = e / T; }
-      Bs[kb * TS + n / 4u][n % 4u] = b_el(bb, k0 + kb, n0 + n);
+      Bs[kb * R + n / 4u][n % 4u] = b_el(bb, k0 + kb, n0 + n);
     }
     workgroupBarrier();
     for (var k = 0u; k < TK; k += 4u) {
-      let x = transpose(mat4x4f(As[k * TS + lid.y], As[(k + 1u) * TS + lid.y], As[(k + 2u) * TS + lid.y], As[(k + 3u) * TS + lid.y]));
-      let y = mat4x4f(Bs[k * TS + lid.x], Bs[(k + 1u) * TS + lid.x], Bs[(k + 2u) * TS + lid.x], Bs[(k + 3u) * TS + lid.x]);
+      let x = transpose(mat4x4f(As[k * R + lid.y], As[(k + 1u) * R + lid.y], As[(k + 2u) * R + lid.y], As[(k + 3u) * R + lid.y]));
+      let y = mat4x4f(Bs[k * R + lid.x], Bs[(k + 1u) * R + lid.x], Bs[(k + 2u) * R + lid.x], Bs[(k + 3u) * R + lid.x]);
       acc = mac(acc, x, y);
     }
     workgroupBarrier();

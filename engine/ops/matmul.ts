@@ -116,7 +116,7 @@ function tiledSize(e: Engine): { TS: number; TK: number } | null {
   for (const TS of [16, 8]) {
     const TK = 16;
     if (TS * TS <= L.maxComputeInvocationsPerWorkgroup && TS <= L.maxComputeWorkgroupSizeX && TS <= L.maxComputeWorkgroupSizeY &&
-      2 * TK * TS * 16 <= L.maxComputeWorkgroupStorageSize) return { TS, TK };
+      2 * TK * (TS + 1) * 16 <= L.maxComputeWorkgroupStorageSize) return { TS, TK };
   }
   return null;
 }
@@ -134,7 +134,7 @@ export function matmulUnavailable(e: Engine, v: MatmulVariant, p?: Plan): string
   if (v === 'tiled') {
     const t = tiledSize(e);
     if (!t) {
-      return `needs 64 invocations per workgroup and ${2 * 16 * 8 * 16} bytes of workgroup storage ` +
+      return `needs 64 invocations per workgroup and ${2 * 16 * 9 * 16} bytes of workgroup storage ` +
         `(maxComputeInvocationsPerWorkgroup ${e.limits.maxComputeInvocationsPerWorkgroup}, maxComputeWorkgroupStorageSize ${e.limits.maxComputeWorkgroupStorageSize})`;
     }
     if (p && p.batch > e.limits.maxComputeWorkgroupsPerDimension) {
