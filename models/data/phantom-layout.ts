@@ -1,6 +1,6 @@
 // The per-patient parameter block of the procedural chest, as the GPU reads it: named vec4 slots
 // of anatomy and region-wide findings, then the primitives (tubes, blobs, ellipsoids) in painting
-// order, then the brick lists that say which primitives can touch which 8³ block of voxels.
+// order, then the brick lists that say which primitives can touch which 4³ brick of voxels.
 // The slot numbers are written into the WGSL as constants from this table (phantomHeader), so
 // the TypeScript packer and the shader cannot disagree.
 
@@ -93,7 +93,7 @@ export const GROUP_OF_LAYER = [0, 1, 1, 2, 3, 3] as const;
 export const GROUPS = 4;
 
 /** Voxels per side of a culling brick; u32s per brick in the table header: start, then a count per group. */
-export const BRICK = 8;
+export const BRICK = 4;
 export const BRICK_HEADER = 1 + GROUPS;
 
 /** WGSL constants for the slots, kinds and flags, prepended to the shader source. */

@@ -1,6 +1,6 @@
 // Primitives of the procedural chest (tubes, airways, ellipsoids, sacs) as TypeScript objects,
 // packed after the anatomy slots in painting order, and the brick lists that let each voxel test
-// only the primitives whose bounding boxes reach its 8³ brick.
+// only the primitives whose bounding boxes reach its 4³ brick (the tile size: one workgroup).
 import { KIND, FLAG, LAYER, PRIM_VEC4, NUM_SLOTS, BRICK, BRICK_HEADER, GROUP_OF_LAYER, GROUPS } from './phantom-layout.ts';
 import type { V3 } from './phantom-ref.ts';
 
@@ -94,15 +94,21 @@ export interface BrickTable {
 }
 
 /**
- * For each 8³ voxel brick, the primitives whose box (grown by the ramp, plus a voxel of slack)
- * meets it, in painting order. `toGrid` maps a patient point to grid mm (the inverse pose).
+ * For each brick of BRICK³ voxels, the primitives whose box (grown by the ramp, plus a voxel of slack)
+ * meets it, in painting order; tubes must also pass within reach of the brick by their exact
+ * distance from its centre. `toGrid` maps a patient point to grid mm (the inverse pose),
+ * `toPatient` a (fractional) voxel index to its patient point.
  */
-export function buildBricks(order: Prim[], dims: V3, spacing: V3, h: number, toGrid: (q: V3) => V3): BrickTable {
+export function buildBricks(order: Prim[], dims: V3, spacing: V3, h: number, toGrid: (q: V3) => V3, toPatient: (vi: V3) => V3): BrickTable {
   const counts = dims.map((n) => Math.ceil(n / BRICK)) as V3;
   const nb = counts[0] * counts[1] * counts[2];
   const lists: number[][] = Array.from({ length: nb }, () => []);
   const margin = h + 1;
+  const reach = 0.5 * Math.hypot(...spacing.map((s) => (BRICK - 1) * s)) + margin;
   order.forEach((p, k) => {
+    const isTube = p.kind === KIND.tube || p.kind === KIND.airway;
+    const a: V3 = [p.v[0], p.v[1], p.v[2]], b: V3 = [p.v[4], p.v[5], p.v[6]];
+    const r = Math.max(p.v[3], p.v[7]) + (p.kind === KIND.airway ? p.p : p.p /* lobulation */);
     const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
     for (let c = 0; c < 8; c++) {
       const q: V3 = [0, 1, 2].map((a) => ((c >> a) & 1 ? p.hi[a] + margin : p.lo[a] - margin)) as V3;
@@ -115,7 +121,13 @@ export function buildBricks(order: Prim[], dims: V3, spacing: V3, h: number, toG
     }
     const b0 = lo.map((v, a) => Math.max(0, Math.floor(Math.floor(v) / BRICK)));
     const b1 = hi.map((v, a) => Math.min(counts[a] - 1, Math.floor(Math.ceil(v) / BRICK)));
-    for (let z = b0[2]; z <= b1[2]; z++) for (let y = b0[1]; y <= b1[1]; y++) for (let x = b0[0]; x <= b1[0]; x++) lists[x + counts[0] * (y + counts[1] * z)].push(k);
+    for (let z = b0[2]; z <= b1[2]; z++) for (let y = b0[1]; y <= b1[1]; y++) for (let x = b0[0]; x <= b1[0]; x++) {
+      if (isTube) {
+        const c = [x, y, z].map((i, ax) => Math.min(i * BRICK + (BRICK - 1) / 2, (i * BRICK + Math.min(BRICK, dims[ax] - i * BRICK) - 1 + i * BRICK) / 2)) as V3;
+        if (segmentDistance(toPatient(c), a, b) - r > reach) continue;
+      }
+      lists[x + counts[0] * (y + counts[1] * z)].push(k);
+    }
   });
   const total = lists.reduce((s, l) => s + l.length, 0);
   const table = new Uint32Array(BRICK_HEADER * nb + Math.max(total, 1));
@@ -128,6 +140,13 @@ export function buildBricks(order: Prim[], dims: V3, spacing: V3, h: number, toG
     at += l.length;
   });
   return { counts, table };
+}
+
+function segmentDistance(p: V3, a: V3, b: V3): number {
+  const ab = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
+  const l2 = ab[0] ** 2 + ab[1] ** 2 + ab[2] ** 2;
+  const t = l2 > 0 ? Math.min(1, Math.max(0, ((p[0] - a[0]) * ab[0] + (p[1] - a[1]) * ab[1] + (p[2] - a[2]) * ab[2]) / l2)) : 0;
+  return Math.hypot(p[0] - a[0] - t * ab[0], p[1] - a[1] - t * ab[1], p[2] - a[2] - t * ab[2]);
 }
 
 /** The primitives of brick b, in painting order, and how many of each group. */

@@ -138,7 +138,7 @@ export function buildPhantom(seed: number, labels: ArrayLike<number>, grid: Grid
 
   const { prm, order } = packBlock(slots.data, prims);
   const ref = new PhantomRef(prm, order.length, noiseSeed, h);
-  const bricks = buildBricks(order, dims, spacing, h, (q) => ref.gridPoint(q));
+  const bricks = buildBricks(order, dims, spacing, h, (q) => ref.gridPoint(q), (vi) => ref.patientPoint(vi, { dims, spacing }));
   const tiles = classifyTiles(ref, bricks, dims, spacing, h);
   return { seed, labels: lab, grid: { size: [...grid.size], spacing: [...grid.spacing] }, prm, bricks: tiles.bricks, tiles: tiles.tiles, prims: order, noiseSeed, h, instances, landmarks: lm };
 }
