@@ -236,12 +236,12 @@ export function launchMatmul(a: Tensor, b: Tensor, transA: boolean, transB: bool
   for (const t of [a, b]) if (t.dtype !== 'float32') throw new BiudError(`matmul: needs float32 tensors, got ${t}`);
   const full = plan(a.shape, b.shape, transA, transB);
   const e = a.engine;
-  const c = e.empty([...full.batchShape, full.M, full.N]);
-  if (full.batch * full.M * full.N === 0) return c;
   const p = kernelPlan(full, transA);
-  const v = variant ?? pick(e, p, transA, transB).variant;
   const why = variant ? matmulUnavailable(e, variant, p) : null;
   if (why) throw new BiudError(`matmul variant ${variant} cannot run here: it ${why}`);
+  const c = e.empty([...full.batchShape, full.M, full.N]);
+  if (full.batch * full.M * full.N === 0) return c;
+  const v = variant ?? pick(e, p, transA, transB).variant;
   const { va, vb } = aligned(p, transA, transB);
   const uniforms = {
     M: p.M, N: p.N, K: p.K, batch: p.batch,
