@@ -10,7 +10,7 @@ import { createNodeEngine } from '../engine/node.ts';
 import type { Engine } from '../engine/engine.ts';
 import { getConfig } from '../models/config.ts';
 import { reportsFromCsv, makeCohort, CT_REPORTS_PATH, type CohortItem } from '../models/data/cohort.ts';
-import { buildPhantom, renderPhantom, type Phantom } from '../models/data/phantom.ts';
+import { buildPhantom, renderPhantom, phantomRef, type Phantom } from '../models/data/phantom.ts';
 import { drr } from '../models/data/drr.ts';
 import { xrayReportsFromArchive, makeXrayCohort, renderXray, imageSpec, IU_REPORTS_PATH } from '../models/data/xray.ts';
 import { sliceOf, windowed, physical, toBytes, upscale, WINDOWS, type GrayImage, type Plane } from '../models/data/phantom-views.ts';
@@ -49,14 +49,13 @@ async function png(file: string, img: GrayImage): Promise<void> {
 
 /** The voxel index of the first localised finding instance (its centre), if any. */
 function findingVoxel(ph: Phantom): V3 | null {
+  const ref = phantomRef(ph);
+  const [D, H, W] = ph.grid.size;
   for (const inst of ph.instances) {
     for (const b of inst.bounds) {
       const c = b.type === 'sphere' ? b.c : b.type === 'capsule' ? ([0, 1, 2].map((i) => (b.a[i] + b.b[i]) / 2) as V3) : null;
       if (!c) continue;
-      const [D, H, W] = ph.grid.size;
-      const pose = [0, 1, 2, 3].map((i) => ph.prm[i]);
-      const co = Math.cos(pose[3]), si = Math.sin(pose[3]);
-      const g = [co * c[0] - si * c[1] + pose[0], si * c[0] + co * c[1] + pose[1], c[2] + pose[2]];
+      const g = ref.gridPoint(c);
       const idx = [g[0] / ph.grid.spacing[2] + (W - 1) / 2, g[1] / ph.grid.spacing[1] + (H - 1) / 2, g[2] / ph.grid.spacing[0] + (D - 1) / 2].map(Math.round) as V3;
       if (idx[0] >= 0 && idx[0] < W && idx[1] >= 0 && idx[1] < H && idx[2] >= 0 && idx[2] < D) return idx;
     }

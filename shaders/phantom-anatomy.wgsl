@@ -95,8 +95,8 @@ fn aorta_sdf(q: vec3f) -> f32 {
 }
 
 // One lung (side +1 right, −1 left): inside the ribs by the pleural gap, above the diaphragm,
-// under its apex dome, lateral to the mediastinum (wider at the hila), around the heart, the
-// aorta and the spine.
+// under its apex dome, lateral to the mediastinum (wider at the hila, narrow in front), around
+// the heart, the aorta, the superior vena cava and the spine.
 fn lung_sdf(q: vec3f, side: f32, dh: f32, dao: f32) -> f32 {
   let cav = slot(S_CAV);
   var d = cavity_sdf(q) + cav.w;
@@ -114,6 +114,8 @@ fn lung_sdf(q: vec3f, side: f32, dh: f32, dao: f32) -> f32 {
   d = -smin(-d, -(side * (m.x - q.x) + w), 8.0);
   d = max(d, -(heart_outer(q, dh) - 2.0));
   d = max(d, -(dao - 3.0));
+  let sv = slot(S_SVC);
+  d = max(d, -(max(length(q.xy - sv.xy) - sv.z, sv.w - q.z) - 2.0));
   let sp = slot(S_SPINE);
   d = max(d, -(length(q.xy - sp.xy) - sp.z - 6.0));
   return d;

@@ -143,14 +143,16 @@ export function sampleAnatomy(rng: Rng): { slots: SlotWriter; lm: Landmarks } {
   // Region-wide findings start absent; the dependent recess of each side is where fluid would start.
   S.set('EFF2', domeR - U(40, 55), domeL - U(40, 55), 0, 0);
 
-  const svcX = P1[0] + ra * 1.12 + U(6, 10);
+  const svcX = P1[0] + ra * 1.12 + U(6, 10), svcR = U(8, 11);
+  const svcY = P1[1] - U(0, 8);
+  S.set('SVC', svcX, svcY, svcR, P0[2]);
   const lm: Landmarks = {
     Ac, Bc, ycc, A, B, yc, fat, muscle, apexZ, domeR, domeL,
     heartC, heartU: hu, heartV: hv, heartW: hw, heartAxes: axes, epi, aorta,
     spine: { x: sx, y: ys, r: rv },
     trachea: { top, carina, r: rt },
     hilumR, hilumL,
-    svc: { top: [svcX, P1[1] - U(0, 8), 175], bottom: [svcX, P1[1] - 4, P0[2]], r: U(8, 11) },
+    svc: { top: [svcX, svcY, 175], bottom: [svcX, svcY, P0[2]], r: svcR },
     esophagus: [[medX - 2, ys + rv + 8, 175], [medX - 6, ys + rv + 10, carina[2] - 40], [-22, ys + rv + 20, domeL - 5], [-45, ys + rv + 30, domeL - 30]],
     sternum: stern,
     medX, medW,

@@ -18,6 +18,7 @@ export const SLOTS = [
   'DIA2', //      right dome x, left dome x, dome y, front-back curvature relative to left-right
   'APEX', //      apex z, curvature (1/mm), |x| of the apex, y of the apex
   'MED', //       mediastinal centre x, half-width, hilar widening, hilar z
+  'SVC', //       superior vena cava: x, y, radius, lowest z (a vertical tube the right lung wraps)
   'LUNG', //      parenchyma HU, dependent gradient (HU), texture amplitude (HU), texture scale (mm)
   'HEART_C', //   centre x, y, z, epicardial fat thickness
   'HEART_U', //   unit long axis, semi-axis

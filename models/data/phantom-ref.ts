@@ -74,9 +74,6 @@ export interface Anat {
   side: number;
 }
 
-/** Tissue classes the reference reports per voxel, for tests and for placing findings. */
-export const TISSUE = { air: 0, wall: 1, lung: 2, mediastinum: 3, abdomen: 4, heart: 5, aorta: 6, bone: 7 } as const;
-
 export interface Geometry {
   /** W, H, D voxels. */
   dims: V3;
@@ -229,6 +226,7 @@ export class PhantomRef {
     d = -smin(-d, -(side * (this.sl(SLOT.MED, 0) - q[0]) + w), 8);
     d = Math.max(d, -(this.heartOuter(q, dh) - 2));
     d = Math.max(d, -(dao - 3));
+    d = Math.max(d, -(Math.max(len2(q[0] - this.sl(SLOT.SVC, 0), q[1] - this.sl(SLOT.SVC, 1)) - this.sl(SLOT.SVC, 2), this.sl(SLOT.SVC, 3) - q[2]) - 2));
     d = Math.max(d, -(len2(q[0] - this.sl(SLOT.SPINE, 0), q[1] - this.sl(SLOT.SPINE, 1)) - this.sl(SLOT.SPINE, 2) - 6));
     return d;
   }
@@ -483,21 +481,6 @@ export class PhantomRef {
     const above = q[1] - (this.sl(SLOT.CAV, 2) - ay * Math.sqrt(1 - xr * xr));
     const thick = t * Math.sqrt(clamp((zlow + height - q[2]) / height, 0, 1));
     return mix(hu, this.sl(SLOT.EFF, 2), this.ramp(Math.max(a.dlung, above - thick)));
-  }
-
-  /** The tissue class at q, from the anatomy alone (for tests and placement). */
-  tissue(q: V3): number {
-    if (this.chestSdf(q) > 0 && !(this.sl(SLOT.BREAST_C, 3) > 0)) return TISSUE.air;
-    const a = this.anatomy(q);
-    if (a.hu < -900 && a.lung === 0) return TISSUE.air;
-    if (a.lung > 0.5) return TISSUE.lung;
-    if (this.cavitySdf(q) < 0) {
-      if (this.heartSdf(q) < 0) return TISSUE.heart;
-      if (this.aortaSdf(q) < 0) return TISSUE.aorta;
-      if (this.diaphragmSdf(q) < 0) return TISSUE.abdomen;
-      return a.hu > 200 ? TISSUE.bone : TISSUE.mediastinum;
-    }
-    return a.hu > 200 ? TISSUE.bone : TISSUE.wall;
   }
 }
 

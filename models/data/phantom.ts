@@ -11,7 +11,7 @@ import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
 import { mulberry32 } from '../text/rng.ts';
 import { NUM_FINDINGS, FINDINGS } from './findings.ts';
-import { phantomHeader, LAYER, NUM_SLOTS, PRIM_VEC4, BRICK } from './phantom-layout.ts';
+import { phantomHeader, LAYER, NUM_SLOTS, BRICK } from './phantom-layout.ts';
 import { PhantomRef, hash, rampWidth, brickOf, type V3 } from './phantom-ref.ts';
 import { sampleAnatomy, add, sub, type Landmarks } from './phantom-anatomy.ts';
 import { growTree, bronchiAlong, lungPoints, type Bronchus } from './phantom-tree.ts';
@@ -115,9 +115,9 @@ export function buildPhantom(seed: number, labels: ArrayLike<number>, grid: Grid
   vessel(bif, 0.75 * rpa, add(lm.hilumR, [-5, 10, 2]), 0.7 * rpa, false, 'right pulmonary artery');
   vessel(bif, 0.75 * rpa, add(lm.hilumL, [0, 8, 8]), 0.7 * rpa, false, 'left pulmonary artery');
   vessel(lm.svc.top, lm.svc.r, lm.svc.bottom, lm.svc.r, false, 'superior vena cava');
-  vessel(add(P2, [8, 5, 5]), 6, [20, car[1] + 14, 175], 5.5, false, 'brachiocephalic trunk');
-  vessel(add(P2, [-5, 0, 8]), 4.5, [-14, car[1] + 16, 175], 4.5, false, 'left common carotid');
-  vessel(add(P3, [0, 5, 8]), 5.5, [-32, car[1] + 4, 175], 5, false, 'left subclavian');
+  vessel(add(P2, [8, 5, 5]), 6, [14, car[1] + 14, 175], 5.5, false, 'brachiocephalic trunk');
+  vessel(add(P2, [-5, 0, 8]), 4.5, [-10, car[1] + 16, 175], 4.5, false, 'left common carotid');
+  vessel(add(P3, [0, 5, 8]), 5.5, [-22, car[1] + 4, 175], 5, false, 'left subclavian');
   const air = (p: V3, ra: number, q: V3, rb: number, wall: number, lungOnly: boolean, tag: string) =>
     prims.push(airway(p, ra, q, rb, wall, 35, { layer: LAYER.airway, flags: lungOnly ? FLAG.lungOnly : 0, seedId: sid++, tag }));
   air(top, rt, car, rt, 2.2, false, 'trachea');
@@ -267,4 +267,3 @@ export function phantomBytes(ph: Phantom): number {
   return ph.prm.byteLength + ph.bricks.table.byteLength;
 }
 
-export { NUM_SLOTS, PRIM_VEC4 };
