@@ -106,6 +106,11 @@ suite('preprocess', (test) => {
     const aa = preprocessVolume(e, vol, grid, { antialias: true });
     expectEqual(aa.spec.samples, 2, 'antialias picks 2 sub-samples for 3 mm → 5 mm');
     aa.volume.dispose();
+    // An abdomen goes through too, with the reader's warning passed on.
+    const abd = toRAS(await readNifti(await assets.read('data/ct/abdomen_example_ct_sm_3mm.nii.gz'), { name: 'abdomen' }));
+    const p = preprocessVolume(e, abd, grid);
+    expectTrue(p.warnings.some((w) => /non-chest volume/.test(w)), `the abdomen is flagged: ${p.warnings}`);
+    p.volume.dispose();
   });
 
   test('impossible sizes are refused with a message naming them', async (e) => {
