@@ -9,17 +9,21 @@
 
 struct Params {
   n: u32,          // elements in the output shape
-  rank: u32,
+  _rank: u32,     // (the rank is the RANK override)
   off_a: u32,
   off_b: u32,
   off_y: u32,
   alpha: f32,
   beta: f32,
   _pad: u32,
-  shape: array<vec4u, 2>,
-  sa: array<vec4u, 2>,   // strides of a (elements)
-  sb: array<vec4u, 2>,   // strides of b
-  sy: array<vec4u, 2>,   // strides of y (map only)
+  shape0: vec4u,  // dimensions, innermost first
+  shape1: vec4u,
+  sa0: vec4u,     // strides of a (elements), innermost first
+  sa1: vec4u,
+  sb0: vec4u,     // strides of b
+  sb1: vec4u,
+  sy0: vec4u,     // strides of y (map only)
+  sy1: vec4u,
 }
 
 @group(0) @binding(0) var<uniform> u: Params;
@@ -29,12 +33,12 @@ struct Params {
 
 override WG: u32 = 64;
 override OP: u32 = 0;
+override RANK: u32 = 1;
 
 fn linear(gid: vec3u, nwg: vec3u) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
 
-fn dim(i: u32) -> u32 { return u.shape[i / 4u][i % 4u]; }
 
 // Unary ops: y = f(a).
 fn unary(x: f32) -> f32 {
@@ -76,37 +80,23 @@ fn binary(x: f32, z: f32) -> f32 {
   }
 }
 
-// Offset of output coordinate `i` (row-major over u.shape) under strides `s`.
-fn offset_a(i: u32) -> u32 {
+// Offset of output element `i` under strides (s0 for the innermost four dimensions, s1 for the
+// next four). Shapes and strides are stored innermost first and the rank is an override
+// constant, so every step below is a constant member access or folds away: SwiftShader turns
+// runtime-indexed uniform arrays into very slow code.
+fn strided(i: u32, s0: vec4u, s1: vec4u, base: u32) -> u32 {
+  let d0 = u.shape0;
+  let d1 = u.shape1;
   var rest = i;
-  var off = u.off_a;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let n = dim(u32(d));
-    off += (rest % n) * u.sa[u32(d) / 4u][u32(d) % 4u];
-    rest /= n;
-  }
-  return off;
-}
-
-fn offset_b(i: u32) -> u32 {
-  var rest = i;
-  var off = u.off_b;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let n = dim(u32(d));
-    off += (rest % n) * u.sb[u32(d) / 4u][u32(d) % 4u];
-    rest /= n;
-  }
-  return off;
-}
-
-fn offset_y(i: u32) -> u32 {
-  var rest = i;
-  var off = u.off_y;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let n = dim(u32(d));
-    off += (rest % n) * u.sy[u32(d) / 4u][u32(d) % 4u];
-    rest /= n;
-  }
+  var off = base;
+  if (RANK > 0u) { off += (rest % d0.x) * s0.x; rest /= d0.x; }
+  if (RANK > 1u) { off += (rest % d0.y) * s0.y; rest /= d0.y; }
+  if (RANK > 2u) { off += (rest % d0.z) * s0.z; rest /= d0.z; }
+  if (RANK > 3u) { off += (rest % d0.w) * s0.w; rest /= d0.w; }
+  if (RANK > 4u) { off += (rest % d1.x) * s1.x; rest /= d1.x; }
+  if (RANK > 5u) { off += (rest % d1.y) * s1.y; rest /= d1.y; }
+  if (RANK > 6u) { off += (rest % d1.z) * s1.z; rest /= d1.z; }
+  if (RANK > 7u) { off += (rest % d1.w) * s1.w; }
   return off;
 }
 
@@ -115,7 +105,7 @@ fn offset_y(i: u32) -> u32 {
 fn map(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear(gid, nwg);
   if (i >= u.n) { return; }
-  y[offset_y(i)] = unary(a[offset_a(i)]);
+  y[strided(i, u.sy0, u.sy1, u.off_y)] = unary(a[strided(i, u.sa0, u.sa1, u.off_a)]);
 }
 
 // y[i] = f(a[strided], b[strided]), y contiguous.
@@ -123,7 +113,15 @@ fn map(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: 
 fn zip(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear(gid, nwg);
   if (i >= u.n) { return; }
-  y[i] = binary(a[offset_a(i)], b[offset_b(i)]);
+  y[i] = binary(a[strided(i, u.sa0, u.sa1, u.off_a)], b[strided(i, u.sb0, u.sb1, u.off_b)]);
+}
+
+// y[i] = f(a[i]) for a contiguous input: no index arithmetic.
+@compute @workgroup_size(WG)
+fn map_flat(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear(gid, nwg);
+  if (i >= u.n) { return; }
+  y[u.off_y + i] = unary(a[u.off_a + i]);
 }
 
 // y[i] = f(a[i], b[i]) for same-shape contiguous inputs: no index arithmetic.

@@ -10,6 +10,7 @@ import { sumToShape } from './reduce.ts';
 
 const K = {
   map: new Kernel('elementwise.map', src, 'map'),
+  mapFlat: new Kernel('elementwise.map_flat', src, 'map_flat'),
   zip: new Kernel('elementwise.zip', src, 'zip'),
   zipFlat: new Kernel('elementwise.zip_flat', src, 'zip_flat'),
   axpy: new Kernel('elementwise.axpy', src, 'axpy'),
@@ -62,6 +63,32 @@ function pad8(v: readonly number[]): number[] {
   return out;
 }
 
+/** Shapes and strides as the kernels read them: innermost first, in two vec4s (elementwise.wgsl). */
+function packed(name: string, v: readonly number[]): Record<string, number[]> {
+  const r = pad8([...v].reverse());
+  return { [`${name}0`]: r.slice(0, 4), [`${name}1`]: r.slice(4) };
+}
+
+/** Uniforms of every elementwise entry; zero where an entry does not read them. */
+function params(n: number, o: { offA?: number; offY?: number; alpha?: number; beta?: number; shape?: readonly number[]; sa?: readonly number[]; sb?: readonly number[]; sy?: readonly number[] }) {
+  return {
+    n, _rank: 0, off_a: o.offA ?? 0, off_b: 0, off_y: o.offY ?? 0, alpha: o.alpha ?? 0, beta: o.beta ?? 0, _pad: 0,
+    ...packed('shape', o.shape ?? []), ...packed('sa', o.sa ?? []), ...packed('sb', o.sb ?? []), ...packed('sy', o.sy ?? []),
+  };
+}
+
+/** Drop size-1 dimensions (their strides never matter) so kernels specialise on a smaller rank. */
+function squeezeDims(shape: readonly number[], ...strides: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const keep = shape.map((d) => d !== 1);
+  if (!keep.some(Boolean)) return { shape: [1], strides: strides.map(() => [0]) };
+  return { shape: shape.filter((_, i) => keep[i]), strides: strides.map((s) => s.filter((_, i) => keep[i])) };
+}
+
+function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  const c = contiguousStrides(shape);
+  return shape.every((d, i) => d === 1 || strides[i] === c[i]);
+}
+
 function checkFloat(op: string, ...ts: Tensor[]): void {
   for (const t of ts) {
     if (t.dtype !== 'float32') throw new BiudError(`${op}: needs float32 tensors, got ${t.dtype} ${t}`);
@@ -81,14 +108,13 @@ export function launchMap(op: number, shape: readonly number[], src: StridedView
   const e = src.tensor.engine;
   if (shape.length > MAX_RANK) throw new BiudError(`rank ${shape.length} is over the elementwise kernels' limit of ${MAX_RANK}`);
   const n = numel(shape);
-  e.dispatch(K.map, {
+  const flat = isContiguous(shape, src.strides) && isContiguous(shape, dst.strides);
+  const sq = squeezeDims(shape, src.strides, dst.strides);
+  e.dispatch(flat ? K.mapFlat : K.map, {
     bindings: { a: src.tensor, y: dst.tensor },
-    uniforms: {
-      n, rank: shape.length, off_a: src.offset ?? 0, off_b: 0, off_y: dst.offset ?? 0, alpha, beta, _pad: 0,
-      shape: pad8(shape), sa: pad8(src.strides), sb: pad8([]), sy: pad8(dst.strides),
-    },
+    uniforms: params(n, { offA: src.offset, offY: dst.offset, alpha, beta, shape: sq.shape, sa: sq.strides[0], sy: sq.strides[1] }),
     workgroups: e.grid1d(n, WG),
-    constants: { OP: op },
+    constants: flat ? { OP: op } : { OP: op, RANK: sq.shape.length },
   });
 }
 
@@ -98,14 +124,12 @@ function launchZip(op: number, a: Tensor, b: Tensor, outShape: readonly number[]
   const n = y.size;
   const same = sameShape(a.shape, outShape) && sameShape(b.shape, outShape);
   if (outShape.length > MAX_RANK) throw new BiudError(`rank ${outShape.length} is over the elementwise kernels' limit of ${MAX_RANK}`);
+  const sq = squeezeDims(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
   e.dispatch(same ? K.zipFlat : K.zip, {
     bindings: { a, b, y },
-    uniforms: {
-      n, rank: outShape.length, off_a: 0, off_b: 0, off_y: 0, alpha, beta, _pad: 0,
-      shape: pad8(outShape), sa: pad8(broadcastStrides(a.shape, outShape)), sb: pad8(broadcastStrides(b.shape, outShape)), sy: pad8([]),
-    },
+    uniforms: params(n, { alpha, beta, shape: sq.shape, sa: sq.strides[0], sb: sq.strides[1] }),
     workgroups: e.grid1d(n, WG),
-    constants: { OP: op },
+    constants: same ? { OP: op } : { OP: op, RANK: sq.shape.length },
   });
   return y;
 }
@@ -252,7 +276,7 @@ export function addInto(dst: Tensor, src: Tensor, alpha = 1): void {
   const e = dst.engine;
   e.dispatch(K.axpy, {
     bindings: { a: src, y: dst },
-    uniforms: { n: dst.size, rank: 0, off_a: 0, off_b: 0, off_y: 0, alpha, beta: 0, _pad: 0, shape: pad8([]), sa: pad8([]), sb: pad8([]), sy: pad8([]) },
+    uniforms: params(dst.size, { alpha }),
     workgroups: e.grid1d(dst.size, WG),
   });
 }
@@ -268,7 +292,7 @@ export function fillInto(y: Tensor, value: number): void {
   const e = y.engine;
   e.dispatch(K.fill, {
     bindings: { y },
-    uniforms: { n: y.size, rank: 0, off_a: 0, off_b: 0, off_y: 0, alpha: value, beta: 0, _pad: 0, shape: pad8([]), sa: pad8([]), sb: pad8([]), sy: pad8([]) },
+    uniforms: params(y.size, { alpha: value }),
     workgroups: e.grid1d(y.size, WG),
   });
 }
