@@ -16,3 +16,4 @@ import './attention.gpu.ts';
 import './matmul.gpu.ts';
 import './phantom.gpu.ts';
 import './drr.gpu.ts';
+import './report-gen.gpu.ts';
