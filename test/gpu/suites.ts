@@ -17,3 +17,4 @@ import './matmul.gpu.ts';
 import './phantom.gpu.ts';
 import './drr.gpu.ts';
 import './report-gen.gpu.ts';
+import './probe.gpu.ts';
