@@ -66,7 +66,7 @@ const MEDICAL_MATERIAL = rx([
 
 // Organs and tissues other than lung parenchyma, where "density" means something else.
 const OUTSIDE_LUNG =
-  /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastin\w*|thym\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|mucus|trachea|esophag\w*|stomach|gastric|axilla\w*|adipose|colon\w*|pericolonic|mesenter\w*|peritone\w*)\b/i;
+  /\b(?:liver|hepatic|hepatosteatosis|spleen|bone|vertebra\w*|sclerotic|trabecul\w*|breast|kidney|renal|pancreas|adrenal|subcutaneous|mediastin\w*|thym\w*|fatty (?:planes?|tissues?)|soft tissue|muscle|thyroid|metallic|gallbladder|rib|skin|trachea|(?:intra)?lum(?:en|inal)|(?:supra|sub)?carina\w*|esophag\w*|stomach|gastric|axilla\w*|adipose|colon\w*|pericolonic|mesenter\w*|peritone\w*)\b/i;
 
 /** The stock scar phrase: "pleuroparenchymal sequelae" in either order. */
 const PLEUROPARENCHYMAL_SEQUELAE = /\bpleur\w*[- ]?parenchymal\b[\s\S]*\bsequel|\bsequel\w*[\s\S]*\bpleur\w*[- ]?parenchymal\b/;
@@ -122,7 +122,10 @@ export const LEXICON: FindingLexicon[] = [
       rx([
         String.raw`\b(?:hydropericardium|hemopericardium)\b`,
         String.raw`\bpericardi\w*(?: \w+)?(?: space| area| recess)? (?:minimal |mild |small |thin )?(?:effusion|fluid|collection)s?\b`,
-        String.raw`\b(?:effusion|fluid|collection)s?[\w ,.-]{0,60}?\bpericardi\w*`,
+        // "Effusion ... pericardial": not when the effusion is already pleural, nor across an
+        // "and" to a different pericardial finding ("effusion on the right and pericardial
+        // thickening").
+        String.raw`(?<!\bpleural )\b(?:effusion|fluid|collection)s?(?:(?! and\b)[\w ,.-]){0,60}?\bpericardi\w*(?![- ](?:thicken\w*|fat|calcif\w*)\b)`,
         // "An effusion of 9 mm is observed in the thickest part of the pericardium": the place
         // comes after the measurement, a longer way from the noun.
         String.raw`\b(?:effusion|fluid|collection)s?\b[\w ,.-]{0,120}?\b(?:in|of|at|within|into) (?:the )?(?:[\w-]+ ){0,3}pericardi(?:um|al (?:area|space|cavity|sac|recess(?:es)?))\b`,
@@ -239,7 +242,7 @@ export const LEXICON: FindingLexicon[] = [
     mentions: [
       rx([
         // "Frosted glass" and "icy" are how the Turkish "buzlu cam" is sometimes translated.
-        String.raw`\b(?:ground|frosted|frosty|icy)[- ]?glass\b(?! (?:density )?(?:nodul\w*|nodular|halo))`,
+        String.raw`\b(?:ground|frosted|frosty|icy|matte?)[- ]?glass\b(?! (?:density )?(?:nodul\w*|nodular|halo))`,
         String.raw`\bicy densit(?:y|ies)\b`,
       ]),
       {
@@ -254,16 +257,18 @@ export const LEXICON: FindingLexicon[] = [
           String.raw`\blinear (?:(?:\w+ ){0,2}densit(?:y|ies)|density increases?|increases? in density)\b`,
           String.raw`\b(?:increases?|increased?) in (?:\w+ )?linear density\b`,
         ]),
-        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:fibrotic|fibrous|fibrosis|(?:micro)?nodul\\w*|mass)\\b|${PLEUROPARENCHYMAL_SEQUELAE.source}`, 'i'),
+        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:fibrotic|fibrous|fibrosis|micronodul\\w*|mass)\\b|${PLEUROPARENCHYMAL_SEQUELAE.source}`, 'i'),
       },
       {
         re: rx([
-          String.raw`\b(?:opacit(?:y|ies)|opacification)\b`,
+          // "Nodular opacities" are nodules (see Lung nodule); "nodular density increases" were
+          // labelled as both.
+          String.raw`(?<!\bnodular )\b(?:opacit(?:y|ies)|opacification)\b`,
           String.raw`\b(?:densit(?:y|ies)|attenuation) (?:increases?|increased|increments?)\b`,
           String.raw`\b(?:increased?|increases?|increases? in|increments? in) (?:the )?(?:(?:parenchymal|lung|pulmonary) )?(?:densit(?:y|ies)|attenuation)\b`,
           String.raw`\b(?:patchy|acinar|alveolar|hazy|faint) (?:densit(?:y|ies)|opacit\w*|areas?)\b`,
         ]),
-        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:sequel\\w*|pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|(?:micro)?nodul\\w*|mass|consolidat\\w*|dependent|buds?|budding|peribronch\\w*)\\b`, 'i'),
+        veto: new RegExp(`${OUTSIDE_LUNG.source}|\\b(?:sequel\\w*|pleuroparenchymal|pleural parenchymal|fibrotic|fibrous|fibro\\w*|micronodul\\w*|mass|consolidat\\w*|dependent|buds?|budding|peribronch\\w*)\\b`, 'i'),
       },
     ],
   },
@@ -327,6 +332,9 @@ export const LEXICON: FindingLexicon[] = [
         // Increased density around the bronchi ("peribronchial density increases") is the same
         // cuffing, seen as density rather than as a wall.
         String.raw`\bperibronch(?:ial|ovascular)(?: soft tissue)? (?:density increases?|increases? in density)\b`,
+        // Coordinated with another thickening that shares the noun: "peribronchial and
+        // interlobular septal thickening", "peribronchial-peribronchiolar thickening".
+        String.raw`\bperibronch(?:ial|ovascular|iolar)?(?:,? (?:and|or) |-)(?:[\w-]+ ){0,2}?(?:walls? )?(?:thicken\w*|thickness(?: increases?)?)`,
         String.raw`\bthicken\w*(?: \w+)? (?:around|surrounding) (?:the )?(?:\w+ )?bronch(?:i|us|ial structures|ial walls)\b`,
         String.raw`\bincrease[sd]? (?:in )?(?:the )?peribronch(?:ial|ovascular) density\b`,
         String.raw`\b(?:increased density|density increases?|increases? in density)(?: \w+){0,3} (?:in|of) the peribronch(?:ial|ovascular) (?:areas?|regions?|interstitium)\b`,
@@ -346,7 +354,10 @@ export const LEXICON: FindingLexicon[] = [
   },
   {
     finding: 'Bronchiectasis',
-    mentions: [rx([String.raw`\bbronchiecta\w*`, String.raw`\bbronchiolectas\w*`, String.raw`\bbronch(?:ial|iolar) ectas\w*`, String.raw`\bbronchial dilat\w*`, String.raw`\bdilat\w* (?:of (?:the )?)?bronch(?:i|us|ial|ioles?)\b`])],
+    mentions: [rx([String.raw`\bbronchiecta\w*`, String.raw`\bbronchiolectas\w*`, String.raw`\bbronch(?:ial|iolar) ectas\w*`, String.raw`\bbronchial dilat\w*`, String.raw`\bdilat\w* (?:of (?:the )?)?bronch(?:i|us|ial|ioles?)\b`,
+      // Predicative: "segmental bronchi are dilated" (the main bronchi's calibre is another matter).
+      String.raw`(?<!\bmain )\bbronch(?:i|us|ioles?)\b(?: [\w-]+){0,2}? (?:is|are|was|were) (?:\w+ly )?dilated\b`,
+    ])],
   },
   {
     finding: 'Interlobular septal thickening',

@@ -53,19 +53,22 @@ const PRE_NEGATION = new RegExp(
     String.raw`\bnone\b`,
     String.raw`\bresolution of\b`,
     String.raw`\bdisappearance of\b`,
+    String.raw`\b(?:complete|total) (?:regression|resolution) of\b`,
   ].join('|'),
   'gi',
 );
 
 const POST_NEGATION = new RegExp(
   [
-    String.raw`\b(?:is|are|was|were|has|have|had|been|be)?\s*(?:not|never)\s+(?:been\s+)?(?:clearly\s+|significantly\s+|definitely\s+|distinctly\s+|evidently\s+)?(?:observed|detected|seen|found|identified|noted|visuali[sz]ed|distinguished|monitored|present|evident|encountered|determined|demonstrated|apparent|viewed|shown|described|recognized|monitorized|observable|visible|followed|noticed|available|selected|measured|obvious|prominent|significant|pathological|mentioned)\b`,
+    String.raw`\b(?:is|are|was|were|has|have|had|been|be)?\s*(?:not|never)\s+(?:been\s+)?(?:clearly\s+|significantly\s+|definitely\s+|distinctly\s+|evidently\s+)?(?:observed|detected|seen|found|identified|noted|visuali[sz]ed|distinguished|monitored|present|evident|encountered|determined|demonstrated|apparent|viewed|shown|described|recognized|monitorized|observable|visible|followed|noticed|available|selected|measured|obvious|prominent|significant|pathological|mentioned|enlarged|dilated|thickened)\b`,
     String.raw`\b(?:is|are|was|were)\s+absent\b`,
     String.raw`\b(?:has|have|had)\s+(?:completely\s+)?(?:disappeared|resolved)\b`,
     String.raw`\b(?:completely\s+)?(?:disappeared|resolved)\b`,
+    // The translations use "has regressed" for what is gone (annotators labelled it absent);
+    // "regression of X" without "complete" is only smaller.
     String.raw`\b(?:completely|totally|entirely)\s+regressed\b`,
     String.raw`\b(?:has|have|had)\s+regressed\b`,
-    String.raw`\bwithin (?:the )?normal limits\b`,
+    String.raw`\bwithin (?:the )?normal (?:size |dimension |range )?limits\b`,
     String.raw`\bnot\s+(?:in|of)\s+(?:a\s+)?pathological\b`,
     String.raw`\bnone\s*$`,
     String.raw`\bno longer\s+(?:\w+ly\s+)?(?:observed|detected|seen|present|visible|visuali[sz]ed|identified|evident|noted)\b`,

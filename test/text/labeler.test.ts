@@ -34,6 +34,11 @@ describe('negation and uncertainty', () => {
     ['Findings consistent with consolidation.', 'Consolidation', 1],
     ['Findings may be compatible with consolidation.', 'Consolidation', 0],
     ['Atelectasis?', 'Atelectasis', 0],
+    ['Lymph nodes in the mediastinum are not enlarged.', 'Lymphadenopathy', 0],
+    ['Mediastinal lymph nodes are within normal size limits.', 'Lymphadenopathy', 0],
+    ['Complete regression of the ground glass areas.', 'Lung opacity', 0],
+    ['Pleural effusion in the right hemithorax and pericardial thickening.', 'Pericardial effusion', 0],
+    ['Effusion reaching 1 cm in thickness was observed in the pericardial space.', 'Pericardial effusion', 1],
   ])('%s -> %s = %i', (text, finding, want) => {
     expect(has(text, finding)).toBe(want);
   });
@@ -59,6 +64,13 @@ describe('lexicon', () => {
     ['Patchy consolidation areas in the right lower lobe.', 'Consolidation'],
     ['Cylindrical bronchiectasis in the middle lobe.', 'Bronchiectasis'],
     ['Interlobular septal thickenings in both lower lobes.', 'Interlobular septal thickening'],
+    // A nodular or mucus word elsewhere in the clause does not make a density something else.
+    ['Linear and nodular density increases in the right lung upper lobe.', 'Lung opacity'],
+    ['Acinar densities compatible with pneumonic infiltration and mucus plugs in the bronchi.', 'Lung opacity'],
+    ['Matte glass densities in both lungs.', 'Lung opacity'],
+    ['Peribronchial and interlobular septal thickening in both lungs.', 'Peribronchial thickening'],
+    ['Peribronchial-peribronchiolar thickening in the lower lobes.', 'Peribronchial thickening'],
+    ['Segmental bronchi are dilated in both lower lobes.', 'Bronchiectasis'],
   ])('%s -> %s', (text, finding) => {
     expect(has(text, finding)).toBe(1);
   });
@@ -70,6 +82,10 @@ describe('lexicon', () => {
     ['A 5 mm nodule in the left lobe of the thyroid gland.', 'Lung nodule'],
     ['Subcutaneous emphysema in the chest wall.', 'Emphysema'],
     ['Fibroatelectatic changes in the lingula.', 'Atelectasis'],
+    ['Centriacinar micronodular opacities around the bronchioles.', 'Lung opacity'],
+    ['Linear density with AP extension in the tracheal lumen (mucus?).', 'Lung opacity'],
+    ['Peribronchial and subpleural consolidation areas.', 'Peribronchial thickening'],
+    ['Trachea and main bronchi are dilated.', 'Bronchiectasis'],
   ])('%s is not %s', (text, finding) => {
     expect(has(text, finding)).toBe(0);
   });
@@ -98,9 +114,18 @@ describe('quality on the hand-labelled reports', () => {
   it('macro-F1 on the dev and held-back subsets', () => {
     const dev = score(0, 560), held = score(560, 800);
     expect(dev.macroF1).toBeGreaterThan(0.955);
-    expect(held.macroF1).toBeGreaterThan(0.94);
+    expect(held.macroF1).toBeGreaterThan(0.945);
     for (const f of dev.perFinding) expect(f.f1, f.finding).toBeGreaterThan(0.9);
     for (const f of held.perFinding) expect(f.f1, f.finding).toBeGreaterThan(0.85);
+  });
+  it('no fifth of the dev subset (rows i % 5 == k) falls behind the rest', () => {
+    // Rules written for some reports should carry over to the others: a cross-validation-like
+    // check that no fold is much worse than the whole.
+    for (let k = 0; k < 5; k++) {
+      const reps = table.reports.slice(0, 560).filter((_, i) => i % 5 === k);
+      const s = scoreLabels(reps.map((r) => labelReport(r.text).labels), reps.map((r) => r.labels!));
+      expect(s.macroF1, `fold ${k}`).toBeGreaterThan(0.945);
+    }
   });
 });
 
