@@ -1,0 +1,72 @@
+// Checkpoints in the browser's origin-private file system (OPFS): a folder per run under the
+// origin's private root. A file is written to a temporary name and then moved over the old one,
+// so a tab closed mid-write leaves the previous checkpoint whole (where `move` is missing, the
+// file is written in place through one writable stream, which the browser commits only on close).
+import { BiudError } from '../../engine/errors.ts';
+import type { CheckpointSink } from './checkpoint.ts';
+
+type MovableHandle = FileSystemFileHandle & { move?: (parent: FileSystemDirectoryHandle, name: string) => Promise<void> };
+
+async function folder(path: string): Promise<FileSystemDirectoryHandle> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (!storage?.getDirectory) throw new BiudError('this browser has no origin-private file system (navigator.storage.getDirectory): checkpoints can only be downloaded');
+  let dir = await storage.getDirectory();
+  for (const part of path.split('/').filter(Boolean)) dir = await dir.getDirectoryHandle(part, { create: true });
+  return dir;
+}
+
+/** Whether this page can use the origin-private file system. */
+export function hasOpfs(): boolean {
+  return typeof (globalThis.navigator as Navigator | undefined)?.storage?.getDirectory === 'function';
+}
+
+/** A sink over OPFS folder `path` (e.g. "runs/micro"). */
+export function opfsSink(path: string): CheckpointSink {
+  return {
+    where: `the browser's private storage (${path})`,
+    async write(name, bytes) {
+      const dir = await folder(path);
+      try {
+        const tmp = (await dir.getFileHandle(`.${name}.tmp`, { create: true })) as MovableHandle;
+        const w = await tmp.createWritable();
+        await w.write(bytes as Uint8Array<ArrayBuffer>);
+        await w.close();
+        if (tmp.move) {
+          await tmp.move(dir, name);
+        } else {
+          const dst = await dir.getFileHandle(name, { create: true });
+          const w2 = await dst.createWritable();
+          await w2.write(bytes as Uint8Array<ArrayBuffer>);
+          await w2.close();
+          await dir.removeEntry(`.${name}.tmp`);
+        }
+      } catch (e) {
+        const quota = (e as DOMException).name === 'QuotaExceededError';
+        throw new BiudError(`could not write ${name} to ${path} in the browser's private storage (${quota ? 'the storage quota is used up' : (e as Error).message}); the previous checkpoint is unchanged`);
+      }
+    },
+    async read(name) {
+      const dir = await folder(path);
+      try {
+        const h = await dir.getFileHandle(name);
+        return new Uint8Array(await (await h.getFile()).arrayBuffer());
+      } catch (e) {
+        if ((e as DOMException).name === 'NotFoundError') return null;
+        throw e;
+      }
+    },
+  };
+}
+
+/** Remove a run folder (and everything in it). */
+export async function clearOpfs(path: string): Promise<void> {
+  const parts = path.split('/').filter(Boolean);
+  const last = parts.pop();
+  if (!last) return;
+  const parent = await folder(parts.join('/'));
+  try {
+    await parent.removeEntry(last, { recursive: true });
+  } catch (e) {
+    if ((e as DOMException).name !== 'NotFoundError') throw e;
+  }
+}

@@ -1,0 +1,138 @@
+// The playground in headless Chromium with WebGPU on SwiftShader: it loads with every panel, a
+// micro training run started from the Training panel advances and updates the loss curve and the
+// similarity heatmap, the False negatives panel lists corrections on a batch built to contain
+// duplicates, the layout survives a reload, and a missing WebGPU gives an explanation. Screenshots
+// of the main states go to test-results/playground/ (and the trained state to docs/playground.png).
+import { test, expect, type Page } from '@playwright/test';
+import { mkdirSync, copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const TITLES = ['Data', 'Retrieval', 'Similarity matrix', 'False negatives', 'EFM', 'Training', 'Zero-shot', 'Kernels', 'Guide'];
+const SHOTS = 'test-results/playground';
+
+test.describe.configure({ mode: 'serial' });
+
+let page: Page;
+const errors: string[] = [];
+
+const lab = (p: Page, expr: string) => p.evaluate(`(() => { const { lab, api } = window.__playground; return ${expr}; })()`);
+const tab = (title: string) => page.locator('.dv-tab .dv-default-tab-content').filter({ hasText: new RegExp(`^${title}$`) });
+
+test.beforeAll(async ({ browser }) => {
+  // The webServer (playwright.config.ts) builds the GPU test page; the playground is built here.
+  const bundles: { buildPlayground(): Promise<unknown> } = await import(pathToFileURL(path.resolve('esbuild.config.mjs')).href);
+  await bundles.buildPlayground();
+  mkdirSync(SHOTS, { recursive: true });
+  page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') console.log('console error:', m.text()); });
+  await page.goto('/?config=micro');
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+});
+
+test.afterAll(async () => page?.close());
+
+test('the app loads with every panel, titled', async () => {
+  await page.waitForFunction(() => (window as any).__playground?.lab.status === 'ready', null, { timeout: 120_000 });
+  for (const t of TITLES) await expect(tab(t), `panel "${t}"`).toHaveCount(1);
+  await expect(page.locator('.hdr-exp')).toContainText('micro');
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: `${SHOTS}/01-loaded.png` });
+  expect(errors).toEqual([]);
+});
+
+test('a micro run from the Training panel advances and updates the loss curve and the heatmap', async () => {
+  const heat = page.locator('[data-panel=similarity] .heatmap-box');
+  await expect(heat).toHaveAttribute('data-step', '-1');
+  await page.locator('[data-panel=training] .btn-start').click();
+  await expect(page.locator('[data-panel=training]')).toHaveAttribute('data-status', /preparing|training/);
+  // Two loss reports (micro: one every 5 steps) and a heatmap of a trained batch.
+  await page.waitForFunction(() => Number(document.querySelector('[data-panel=training] .loss-chart')?.getAttribute('data-points')) >= 2, null, { timeout: 150_000 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-panel=similarity] .heatmap-box')?.getAttribute('data-step')) >= 4, null, { timeout: 60_000 });
+  const first = Number(await heat.getAttribute('data-step'));
+  await page.screenshot({ path: `${SHOTS}/02-training.png` });
+  await page.waitForFunction(() => ['done', 'error'].includes((window as any).__playground.lab.status), null, { timeout: 150_000 });
+  expect(await lab(page, 'lab.status')).toBe('done');
+  expect(await lab(page, 'lab.trainer.step')).toBe(20);
+  const history = (await lab(page, 'lab.history.map((p) => p.losses.total)')) as number[];
+  expect(history.length).toBeGreaterThanOrEqual(4);
+  history.forEach((v) => expect(Number.isFinite(v)).toBe(true));
+  expect(Number(await heat.getAttribute('data-step'))).toBeGreaterThan(first);
+  // The heatmap canvas has colour in it (not a blank or a single flat colour).
+  const distinct = await page.evaluate(() => {
+    const c = document.querySelector('[data-panel=similarity] .heatmap-box canvas') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<number>();
+    for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  });
+  expect(distinct).toBeGreaterThan(20);
+  // Zero-shot was evaluated at the checkpoints.
+  await expect(page.locator('[data-panel=zero-shot] .auc-row')).toHaveCount(18);
+  await page.locator('[data-panel=similarity] .heatmap-box canvas').hover({ position: { x: 60, y: 60 } });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: `${SHOTS}/03-trained.png` });
+  mkdirSync('docs', { recursive: true });
+  copyFileSync(`${SHOTS}/03-trained.png`, 'docs/playground.png');
+  expect(errors).toEqual([]);
+});
+
+test('False negatives lists corrections on a batch built to contain duplicates', async () => {
+  await tab('False negatives').click();
+  await page.locator('[data-panel=false-negatives] .btn-duplicates').click();
+  const rows = page.locator('[data-panel=false-negatives] .fn-inspected .fn-row');
+  await expect(rows.first()).toBeVisible();
+  expect(await rows.count()).toBeGreaterThanOrEqual(1);
+  await expect(rows.first()).toContainText(/same-findings|both|text-similarity/);
+  // Half the batch shares one finding set: every pair among them is a same-findings correction.
+  expect(await page.locator("[data-panel=false-negatives] .fn-inspected .tag").filter({ hasText: /same-findings|both/ }).count()).toBeGreaterThanOrEqual(1);
+  // The model's view of the batch arrives, then the same batch with RoCo off.
+  await expect(page.locator('[data-panel=false-negatives] .fn-table th').filter({ hasText: 'p(model)' })).toHaveCount(1, { timeout: 30_000 });
+  await page.locator('[data-panel=false-negatives] .roco-off').check();
+  await expect(page.locator('[data-panel=false-negatives] .fn-table th').filter({ hasText: 'push (off)' })).toHaveCount(1);
+  await page.screenshot({ path: `${SHOTS}/04-false-negatives.png` });
+  await page.locator('[data-panel=false-negatives] .roco-off').uncheck();
+});
+
+test('Data, Retrieval and EFM show the selected CT', async () => {
+  await tab('Data').click();
+  await page.locator('[data-panel=data] .cohort-row').nth(1).click();
+  await expect(page.locator('[data-panel=data] .caption').first()).toContainText('voxels', { timeout: 30_000 });
+  await expect(page.locator('[data-panel=data] .report-text mark').first()).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/05-data.png` });
+  await tab('Retrieval').click();
+  await expect(page.locator('[data-panel=retrieval] .hit.teacher')).toHaveCount(1, { timeout: 30_000 });
+  await tab('EFM').click();
+  await expect(page.locator('[data-panel=efm] .efm-table')).toBeVisible({ timeout: 30_000 });
+  await page.screenshot({ path: `${SHOTS}/06-efm.png` });
+  expect(errors).toEqual([]);
+});
+
+test('the layout survives a reload', async () => {
+  // Move Kernels into the Training group and make Guide the visible tab there.
+  await page.evaluate(() => {
+    const { api } = (window as any).__playground;
+    api.getPanel('kernels').api.moveTo({ group: api.getPanel('training').group, position: 'center' });
+    api.getPanel('guide').api.setActive();
+  });
+  const groups = () => page.evaluate(() => {
+    const { api } = (window as any).__playground;
+    return api.groups.map((g: any) => ({ panels: g.panels.map((p: any) => p.id).sort().join(','), active: g.activePanel?.id })).sort((a: any, b: any) => a.panels.localeCompare(b.panels));
+  });
+  const before = await groups();
+  await page.waitForTimeout(300);
+  await page.reload();
+  await page.waitForFunction(() => (window as any).__playground?.lab.status === 'ready', null, { timeout: 120_000 });
+  expect(await groups()).toEqual(before);
+  for (const t of TITLES) await expect(tab(t)).toHaveCount(1);
+  await page.screenshot({ path: `${SHOTS}/07-reloaded.png` });
+});
+
+test('without WebGPU the page says what to do', async () => {
+  await page.goto('/?webgpu=0');
+  await expect(page.locator('.no-webgpu h1')).toHaveText('This playground needs WebGPU');
+  await expect(page.locator('.no-webgpu')).toContainText('--enable-unsafe-webgpu');
+  await page.screenshot({ path: `${SHOTS}/08-no-webgpu.png` });
+});
