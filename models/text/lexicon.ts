@@ -303,7 +303,7 @@ export const LEXICON: FindingLexicon[] = [
         String.raw`\bpleural effusion-thickening\b`,
         String.raw`\b(?:hydro|hemo|haemo|pyo)(?:pneumo|pnomo)?thora(?:x|ces)\b`,
         String.raw`\bempyema\b`,
-        String.raw`\b(?:fluid|effusion)s? (?:in|into|within|between) the (?:leaves of the )?(?:pleura\w*|pleural space)`,
+        String.raw`\b(?:fluid|effusion)s? (?:in|into|within|between) (?:the |both |bilateral |right |left |leaves of the )+(?:pleura\w*|pleural spaces?)`,
       ]),
       {
         // A bare "effusion" is pleural unless the clause puts it elsewhere.

@@ -39,6 +39,7 @@ describe('negation and uncertainty', () => {
     ['Complete regression of the ground glass areas.', 'Lung opacity', 0],
     ['Pleural effusion in the right hemithorax and pericardial thickening.', 'Pericardial effusion', 0],
     ['Effusion reaching 1 cm in thickness was observed in the pericardial space.', 'Pericardial effusion', 1],
+    ['There is fluid in both pleural spaces.', 'Pleural effusion', 1],
   ])('%s -> %s = %i', (text, finding, want) => {
     expect(has(text, finding)).toBe(want);
   });
