@@ -83,8 +83,8 @@ export class FalseNegativesPanel extends Panel {
     this.pastEl = h('div', { class: 'fn-past' });
     this.element.append(
       h('div', { class: 'toolbar' },
-        h('button', { class: 'btn btn-duplicates', title: 'a batch where half the patients share one finding set', onclick: () => void this.inspectDuplicates() }, '⧉ Batch with duplicates'),
-        h('button', { class: 'btn', title: 'the last training batch', onclick: () => void this.inspectLatest() }, '⟳ Latest batch'),
+        h('button', { class: 'btn btn-duplicates', title: 'a batch where half the patients share one finding set', onclick: () => void this.inspectDuplicates() }, 'Batch with duplicates'),
+        h('button', { class: 'btn', title: 'the last training batch', onclick: () => void this.inspectLatest() }, 'Latest batch'),
         h('label', { class: 'check', title: 'rerun the batch with plain CLIP targets (identity) to see what RoCo changes' }, offBox, 'rerun with RoCo off'),
       ),
       this.summary,
@@ -196,7 +196,7 @@ export class FalseNegativesPanel extends Panel {
         h('td', {}, Number.isFinite(c.similarity) ? fmt(c.similarity) : '—'),
         h('td', {}, this.rocoOff ? '0' : fmt(c.target)),
         ...(p ? [h('td', {}, fmt(pij)), h('td', { class: push > 0.005 ? 'neg' : push < -0.005 ? 'pos' : '' }, push > 0.005 ? `apart ${fmt(push)}` : push < -0.005 ? `together ${fmt(-push)}` : '≈ 0')] : []),
-        h('td', { class: 'small' }, findingNames(x.items[c.i].labels).join(', ') || 'normal'),
+        h('td', { class: 'small clip findings-cell', title: findingNames(x.items[c.i].labels).join(', ') || 'normal' }, findingNames(x.items[c.i].labels).join(', ') || 'normal'),
         h('td', { class: 'small clip' }, `${a.text.slice(0, 70)}… | ${b.text.slice(0, 70)}…`),
       ));
     }

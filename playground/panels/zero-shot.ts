@@ -58,7 +58,7 @@ export class ZeroShotPanel extends Panel {
           .filter((s, k) => z.labels.some((l) => l[k]) && z.labels.some((l) => !l[k]))
       : [];
     const size = Math.min(w, hh);
-    lineChart(ctx, { x: (w - size) / 2, y: 0, w: size, h: hh }, series, { xMin: 0, xMax: 1, yMin: 0, yMax: 1, diagonal: true, legend: false, highlight: this.highlight, xLabel: 'false-positive rate', empty: 'ROC curves per finding' });
+    lineChart(ctx, { x: (w - size) / 2, y: 0, w: size, h: size }, series, { xMin: 0, xMax: 1, yMin: 0, yMax: 1, diagonal: true, legend: false, highlight: this.highlight, xLabel: 'false-positive rate', empty: 'ROC curves per finding' });
     if (this.highlight) {
       ctx.fillStyle = COLORS.text;
       ctx.textAlign = 'left';
