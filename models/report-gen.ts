@@ -26,7 +26,7 @@ import type { VisionEncoder } from './vision-encoder.ts';
 import type { ReportTokenizer } from './tokenize.ts';
 import type { BiudConfig } from './config.ts';
 import type { BiudData, CtItem } from './train/data.ts';
-import { scoreReports, type ReportScores } from './text-metrics.ts';
+import { corpusBleu, corpusRougeL, labelF1, type ReportScores } from './text-metrics.ts';
 
 export interface DecoderConfig {
   width: number;
@@ -413,7 +413,13 @@ export interface ReportEvaluation extends ReportScores {
   samples: { generated: string; reference: string }[];
 }
 
-/** Generate reports for `items` (references from `reports`) and score them: BLEU-4, ROUGE-L, label F1. */
+/**
+ * Generate reports for `items` (references from `reports`) and score them. BLEU-4 and ROUGE-L
+ * compare against the reference as the decoder can write it: its first maxLen − 1 tokens,
+ * decoded by the same tokenizer (lower-cased WordPiece text), so a report longer than the
+ * decoder's window is not a brevity penalty the model could never avoid. Label F1 compares the
+ * labeler's findings of the generated text with those of the whole reference report.
+ */
 export async function evaluateReports(
   engine: Engine,
   encoder: VisionEncoder,
@@ -435,6 +441,14 @@ export async function evaluateReports(
       memory.dispose();
     }
   }
-  const references = items.map((it) => reports[it.report].text);
-  return { ...scoreReports(generated, references), samples: generated.map((g, i) => ({ generated: g, reference: references[i] })) };
+  const tok = generator.tokenizer;
+  const full = items.map((it) => reports[it.report].text);
+  const window = full.map((t) => tok.decode(targetIds(tok, t, generator.cfg.maxLen)));
+  return {
+    bleu4: corpusBleu(generated, window).bleu,
+    rougeL: corpusRougeL(generated, window),
+    labelF1: labelF1(generated, full),
+    reports: generated.length,
+    samples: generated.map((g, i) => ({ generated: g, reference: window[i] })),
+  };
 }
