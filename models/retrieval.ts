@@ -49,6 +49,23 @@ export function buildRetrieval(ct: Float32Array, xray: Float32Array, dim: number
   return { topK, target };
 }
 
+/**
+ * Subtract the mean row of all the given matrices (in place). Text embeddings share a large
+ * common direction (at initialisation nearly all of it: every report starts from the same [CLS]),
+ * which makes every cosine close to 1 and a fixed threshold meaningless; centred cosines measure
+ * how two reports differ from the typical one ("all-but-the-top", Mu & Viswanath 2018).
+ */
+export function centerRows(mats: Float32Array[], dim: number): void {
+  const mean = new Float64Array(dim);
+  let n = 0;
+  for (const m of mats) {
+    for (let r = 0; r < m.length / dim; r++) for (let d = 0; d < dim; d++) mean[d] += m[r * dim + d];
+    n += m.length / dim;
+  }
+  for (let d = 0; d < dim; d++) mean[d] /= Math.max(1, n);
+  for (const m of mats) for (let r = 0; r < m.length / dim; r++) for (let d = 0; d < dim; d++) m[r * dim + d] -= mean[d];
+}
+
 /** Cosine similarity between rows i and j of a row-major matrix. */
 export function cosineRows(m: Float32Array, dim: number, i: number, j: number): number {
   let s = 0, a = 0, b = 0;

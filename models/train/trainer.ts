@@ -15,7 +15,7 @@ import type { BiudConfig } from '../config.ts';
 import { ReportTokenizer } from '../tokenize.ts';
 import { XrayExpert } from '../xray-expert.ts';
 import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
-import { buildRetrieval, type RetrievalIndex } from '../retrieval.ts';
+import { buildRetrieval, centerRows, type RetrievalIndex } from '../retrieval.ts';
 import { zeroShotScores, allPrompts, type ZeroShotResult } from '../zero-shot.ts';
 import type { BiudData, CtItem, Report } from './data.ts';
 import { hostBatch, uploadBatch, type Correction } from './batch.ts';
@@ -201,6 +201,8 @@ export class Trainer {
     this.expertDim = dim;
     this.reportEmbeddings = await this.embedReports(data.ctReports);
     const xrayText = await this.embedReports(data.xrayPool.map((it) => data.xrayReports[it.report]));
+    // Centred, so that cosines (retrieval, RoCo's text-similarity threshold) compare what differs.
+    centerRows([this.reportEmbeddings, xrayText], dim);
     this.retrieval = buildRetrieval(this.reportEmbeddings, xrayText, dim, this.cfg.data.retrievalTopK);
     // The expert is frozen, so the pool's image features are computed once and kept on the GPU.
     const feats: Tensor[] = [];
