@@ -30,7 +30,7 @@ async function run(opts: PageOptions): Promise<BenchReport> {
   try {
     return await runBench(engine, {
       runtime: 'browser', quick: opts.quick, only: opts.only, kernelsOnly: opts.kernelsOnly,
-      assets: fetchAssets('/'), tf: peer, peerName: `TF.js ${tf.version_core} WebGPU`, log,
+      assets: fetchAssets('/'), tf: peer, newEngine: () => Engine.create(), peerName: `TF.js ${tf.version_core} WebGPU`, log,
     });
   } finally {
     engine.destroy();

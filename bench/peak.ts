@@ -128,3 +128,11 @@ export async function measurePeak(e: Engine, quick = false): Promise<Peak> {
   b.dispose();
   return { gflops, gbps, detail };
 }
+
+/** The higher of two measurements of each ceiling; the details of both, the second's keys suffixed. */
+export function mergePeaks(a: Peak, b: Peak): Peak {
+  const detail: Record<string, number | string> = { ...a.detail };
+  for (const [k, v] of Object.entries(b.detail)) detail[`${k}_2`] = v;
+  detail.fma_kernel = b.gflops > a.gflops ? b.detail.fma_kernel : a.detail.fma_kernel;
+  return { gflops: Math.max(a.gflops, b.gflops), gbps: Math.max(a.gbps, b.gbps), detail };
+}

@@ -120,6 +120,11 @@ export function caseResult(name: string, shape: string, flops: number, engineMs:
   };
 }
 
+/** The cases' peak fractions against another peak. */
+export function withPeak(cases: readonly CaseResult[], peakGflops: number): CaseResult[] {
+  return cases.map((c) => ({ ...c, peak_fraction: peakGflops > 0 ? round(c.gflops / peakGflops, 5) : 0 }));
+}
+
 /** Round to `digits` significant digits (keeps the JSON readable). */
 export function round(x: number, digits: number): number {
   if (!Number.isFinite(x) || x === 0) return x;
@@ -181,14 +186,14 @@ export function variantsTable(vs: readonly VariantResult[]): string {
 
 export function trainTable(ts: readonly TrainResult[]): string {
   return markdownTable(
-    ['config', 'batch', 'steps timed', 'ms / step', 'dispatches / step', 'submits / step', 'readbacks / step', 'pool bytes (first → last step)', 'note'],
+    ['config', 'batch', 'steps timed', 'ms / step', 'dispatches / step', 'submits / step', 'readbacks / step', 'memory after the first → last step', 'note'],
     ts.map((t) =>
       t.error
         ? [t.config, String(t.batch), '–', '–', '–', '–', '–', '–', `failed: ${t.error}`]
         : [
           t.config, t.batch === t.configBatch ? String(t.batch) : `${t.batch} (config: ${t.configBatch})`, String(t.steps), fmtMs(t.step_ms),
           t.dispatches_per_step.toFixed(0), fmtNum(t.submits_per_step), fmtNum(t.readbacks_per_step),
-          `${fmtBytes(t.memory_first.liveBytes + t.memory_first.pooledBytes)} → ${fmtBytes(t.memory_last.liveBytes + t.memory_last.pooledBytes)}`,
+          `live ${fmtBytes(t.memory_first.liveBytes)} → ${fmtBytes(t.memory_last.liveBytes)}; pool ${fmtBytes(t.memory_first.liveBytes + t.memory_first.pooledBytes)} → ${fmtBytes(t.memory_last.liveBytes + t.memory_last.pooledBytes)}; ${t.memory_first.buffersCreated} → ${t.memory_last.buffersCreated} buffers`,
           t.note ?? '',
         ],
     ),

@@ -19,7 +19,7 @@ export interface TimingOptions {
   maxRounds: number;
 }
 
-export const FULL: TimingOptions = { batchMs: 120, budgetMs: 9000, minRounds: 3, maxRounds: 7 };
+export const FULL: TimingOptions = { batchMs: 120, budgetMs: 6000, minRounds: 3, maxRounds: 7 };
 export const QUICK: TimingOptions = { batchMs: 60, budgetMs: 2500, minRounds: 2, maxRounds: 3 };
 
 const now = () => performance.now();

@@ -32,7 +32,9 @@ export async function measureTraining(e: Engine, assets: Assets, o: TrainOptions
   const full = getConfig(o.config);
   const batch = o.batch ?? full.train.batch;
   // The loss ring must hold every step between reports: one report, after all the steps.
-  const cfg = getConfig(o.config, { expert: { steps: 1 }, train: { batch, logEvery: o.maxSteps + 2 } });
+  // The X-ray expert (trained before the steps, frozen during them) gets one step of a small batch:
+  // it is not what is measured, and the config's batch of X-rays would cost minutes here.
+  const cfg = getConfig(o.config, { expert: { steps: 1, batch: 4 }, train: { batch, logEvery: o.maxSteps + 2 } });
   const base: TrainResult = {
     config: o.config, batch, configBatch: full.train.batch, steps: 0, step_ms: NaN,
     dispatches_per_step: NaN, submits_per_step: NaN, readbacks_per_step: NaN,
@@ -55,19 +57,16 @@ export async function measureTraining(e: Engine, assets: Assets, o: TrainOptions
     const c0 = { ...e.counters };
     const start = performance.now();
     let steps = 0;
-    // Drain the queue every few steps (no readback), and stop when the budget is spent.
+    // Steps in groups of up to 5 recorded back to back, the queue drained after each group (no
+    // readback); the first step alone, to learn how many more fit the budget.
     while (steps < o.maxSteps) {
-      trainer.recordStep();
-      steps++;
-      if (steps % 5 === 0 || steps === o.maxSteps) {
-        await e.sync();
-        const spent = performance.now() - start;
-        if (spent + spent / steps > o.budgetMs) break;
-      } else if (steps === 1) {
-        await e.sync();
-        const spent = performance.now() - start;
-        if (2 * spent > o.budgetMs) break;
-      }
+      const spent = performance.now() - start;
+      const per = steps ? spent / steps : 0;
+      if (steps && spent + per > o.budgetMs) break;
+      const k = steps ? Math.max(1, Math.min(5, o.maxSteps - steps, Math.floor((o.budgetMs - spent) / per))) : 1;
+      for (let i = 0; i < k; i++) trainer.recordStep();
+      steps += k;
+      await e.sync();
     }
     await e.sync();
     const elapsed = performance.now() - start;

@@ -36,7 +36,11 @@ async function timeCandidates(e: Engine, cands: Candidate[], o: TimingOptions): 
     }
   }
   const rounds = Math.max(2, o.minRounds);
-  for (let r = 0; r < rounds; r++) for (const l of live) l.xs.push(await timeBatch(l.side, l.n));
+  for (let r = 0; r < rounds; r++) {
+    // After the first round, variants over 3× slower than the best are out of the race (as in autotune).
+    const fastest = r ? Math.min(...live.map((l) => l.xs[0])) : Infinity;
+    for (const l of live) if (!r || l.xs[0] <= 3 * fastest) l.xs.push(await timeBatch(l.side, l.n));
+  }
   for (const l of live) out.set(l.c.variant, median(l.xs));
   return out;
 }

@@ -107,7 +107,7 @@ async function inNode(opts: PageOptions): Promise<BenchReport> {
   }
   try {
     return await runBench(engine, {
-      runtime: 'node', quick: opts.quick, only: opts.only, kernelsOnly: opts.kernelsOnly, assets: diskAssets(), tf,
+      runtime: 'node', quick: opts.quick, only: opts.only, kernelsOnly: opts.kernelsOnly, assets: diskAssets(), tf, newEngine: () => createNodeEngine(),
       peerName: tf ? `TF.js ${tf.version_core} WebGPU` : 'none', log,
     });
   } finally {
