@@ -48,13 +48,24 @@ export function scoreAuc(scores: readonly ArrayLike<number>[], labels: readonly 
 
 // ------------------------------------------------------------------ features
 
-/** The frozen encoder's [CLS] (`cls`, before projection) or projected embedding of `items`, read back. */
-export async function encodeFeatures(engine: Engine, encoder: VisionEncoder, data: BiudData, cfg: BiudConfig, items: CtItem[], opts: { which?: 'cls' | 'embedding'; batch?: number } = {}): Promise<Float32Array[]> {
+/**
+ * Which feature a probe reads: the [CLS] before projection (`cls`, the default), the projected
+ * embedding (`embedding`), or the mean of the patch tokens (`mean`: informative even for an
+ * encoder that was never trained, whose [CLS] has learnt nothing to gather).
+ */
+export type FeatureKind = 'cls' | 'embedding' | 'mean';
+
+/** The frozen encoder's features of `items`, read back. */
+export async function encodeFeatures(engine: Engine, encoder: VisionEncoder, data: BiudData, cfg: BiudConfig, items: CtItem[], opts: { which?: FeatureKind; batch?: number } = {}): Promise<Float32Array[]> {
   const B = opts.batch ?? cfg.train.batch;
   const rows: Float32Array[] = [];
   for (let i = 0; i < items.length; i += B) {
     const part = items.slice(i, i + B);
-    const f = engine.noGrad(() => engine.scope(() => encoder.forward(data.renderCt(engine, part, cfg))[opts.which ?? 'cls']));
+    const f = engine.noGrad(() => engine.scope(() => {
+      const out = encoder.forward(data.renderCt(engine, part, cfg));
+      const which = opts.which ?? 'cls';
+      return which === 'mean' ? ops.mean(ops.slice(out.tokens, 1, 1, out.tokens.shape[1]), 1) : out[which];
+    }));
     const v = (await f.data()) as Float32Array;
     f.dispose();
     const d = f.shape[1];
@@ -171,7 +182,7 @@ export class LinearProbe {
 }
 
 /** Frozen encoder → linear probe on `train`, AUC on `test`. */
-export async function linearProbe(engine: Engine, encoder: VisionEncoder, data: BiudData, cfg: BiudConfig, train: CtItem[], test: CtItem[], opts: LinearProbeOptions & { which?: 'cls' | 'embedding' } = {}): Promise<ProbeResult & { probe: LinearProbe }> {
+export async function linearProbe(engine: Engine, encoder: VisionEncoder, data: BiudData, cfg: BiudConfig, train: CtItem[], test: CtItem[], opts: LinearProbeOptions & { which?: FeatureKind } = {}): Promise<ProbeResult & { probe: LinearProbe }> {
   const xTrain = await encodeFeatures(engine, encoder, data, cfg, train, opts);
   const xTest = await encodeFeatures(engine, encoder, data, cfg, test, opts);
   const probe = LinearProbe.fit(xTrain, train.map((it) => it.labels), opts);
@@ -317,6 +328,7 @@ export class FineTuner {
   }
 
   dispose(): void {
+    this.engine.flush(); // recorded work may still use the slabs
     this.encOpt?.destroy();
     this.headOpt?.destroy();
     this.encStore.destroy();

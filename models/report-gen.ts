@@ -311,6 +311,7 @@ export class ReportGenerator {
   }
 
   dispose(): void {
+    this.engine.flush(); // recorded work may still use the slabs (a zeroGrad, an update)
     this.opt?.destroy();
     this.opt = null;
     this.store.destroy();

@@ -32,7 +32,10 @@ suite('probe', (test) => {
       expectTrue(used.every((a) => Number.isFinite(a)), `AUC defined for the toy findings: ${fmt(r.auc)}`);
       const mean = used.reduce((a, b) => a + b, 0) / used.length;
       expectTrue(mean > 0.7, `mean AUC ${mean.toFixed(3)} over the toy findings (${fmt(r.auc)}): expected > 0.7`);
-      console.log(`linear probe (random micro encoder, 24 labelled volumes): ${fmt(r.auc)}`);
+      const m = await linearProbe(e, encoder, data, cfg, train, held, { which: 'mean' });
+      const meanM = USED.reduce((s, f) => s + m.auc[f], 0) / USED.length;
+      expectTrue(meanM > 0.7, `mean-token probe: mean AUC ${meanM.toFixed(3)} (${fmt(m.auc)}): expected > 0.7`);
+      console.log(`linear probe (random micro encoder, 24 labelled volumes): [CLS] ${fmt(r.auc)}; mean token ${fmt(m.auc)}`);
     } finally {
       store.destroy();
     }
