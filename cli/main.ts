@@ -8,6 +8,8 @@ const commands: Record<string, Command> = {
   'nifti-info': { summary: 'header, orientation and HU statistics of a NIfTI volume', load: () => import('./nifti-info.ts') },
   label: { summary: 'label CT-RATE-format reports with the 18 findings; P/R/F1 when hand labels are present', load: () => import('./label.ts') },
   cohort: { summary: 'render a synthetic CT cohort (slices, DRRs, reports, labels) and an index.html contact sheet', load: () => import('./cohort.ts') },
+  generate: { summary: 'train the report decoder on a frozen CT encoder; BLEU-4, ROUGE-L, label F1 of greedy and beam reports', load: () => import('./generate.ts') },
+  probe: { summary: 'linear probe and fine-tuning for the 18 findings from a few labelled volumes; AUC per finding', load: () => import('./probe.ts') },
   bench: { summary: 'time the kernels and a training step against TF.js WebGPU and the adapter\'s measured peak', load: () => import('./bench.ts') },
 };
 

@@ -1,7 +1,7 @@
 // Supervised use of the CT encoder for the 18 findings from a few labelled volumes
 // (DESIGN.md §2, "Fine-tuning"):
 //
-//   linear probe  the encoder frozen; its [CLS] feature (before the projection) standardised with
+//   linear probe  the encoder frozen; its pooled feature (`cls`, before the projection) standardised with
 //                 the training set's mean and deviation; one L2-regularised logistic regression
 //                 per finding, fitted on the CPU by accelerated gradient descent:
 //                   min_w,b  (1/N) Σ_i [softplus(z_i) − y_i·z_i] + (λ/2)‖w‖²,   z_i = w·x_i + b
