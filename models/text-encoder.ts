@@ -1,6 +1,6 @@
 // A BERT-style text encoder: word and position embeddings, pre-LN transformer blocks (pre-LN
 // trains more stably than BERT's post-LN at these small sizes), a final norm, a projection of
-// [CLS] into the shared space, and a masked-LM head whose output matrix is the word embedding
+// the mean token into the shared space, and a masked-LM head whose output matrix is the word embedding
 // (tied), as in BERT: dense → GELU → LayerNorm → ·Eᵀ + bias.
 import type { Tensor } from '../engine/tensor.ts';
 import type { ParamStore } from '../engine/params.ts';
@@ -16,7 +16,7 @@ export interface TextBatch {
 }
 
 export interface TextOutput {
-  /** [B, embedDim]: the projected [CLS]. */
+  /** [B, embedDim]: the projected mean token. */
   embedding: Tensor;
   /** [B, T, width] after the final norm. */
   hidden: Tensor;
@@ -48,14 +48,17 @@ export class TextEncoder {
   }
 
   forward(batch: TextBatch): TextOutput {
-    const [B, T] = batch.ids.shape;
-    const W = this.cfg.width;
+    const T = batch.ids.shape[1];
     const pos = T === this.cfg.maxLen ? this.positionEmbeddings : ops.slice(this.positionEmbeddings, 0, 0, T);
     let h = this.embNorm.forward(ops.add(ops.embedding(this.wordEmbeddings, batch.ids), pos));
     for (const b of this.blocks) h = b.forward(h, { keyMask: batch.mask });
     h = this.norm.forward(h);
-    const cls = ops.slice(h, 1, 0, 1).reshape([B, W]);
-    return { embedding: this.proj.forward(cls), hidden: h };
+    // Pooled over all positions, for the same reason as the vision encoder (a [CLS]-only
+    // embedding starts out identical for every report). Padding rows count too: through
+    // attention (keys masked) they are functions of the real tokens, and short reports' extra
+    // weight on them is a constant the projection learns around.
+    const pooled = ops.mean(h, 1);
+    return { embedding: this.proj.forward(pooled), hidden: h };
   }
 
   /**

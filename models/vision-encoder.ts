@@ -1,6 +1,6 @@
 // A ViT over volumes (the CT encoder) or images (the X-ray expert): conv patch embedding with
 // kernel = stride = patch, a learned [CLS] token and position embedding, pre-LN blocks, a final
-// norm, and a linear projection of [CLS] into the shared embedding space. Names follow timm
+// norm, and a linear projection of the mean token into the shared embedding space. Names follow timm
 // (`patch_embed.proj`, `cls_token`, `pos_embed`, `blocks.N`, `norm`, `head`).
 import type { Tensor } from '../engine/tensor.ts';
 import type { ParamStore } from '../engine/params.ts';
@@ -9,11 +9,11 @@ import { Block, LayerNorm, Linear } from './nn.ts';
 import type { VisionConfig } from './config.ts';
 
 export interface VisionOutput {
-  /** [B, embedDim]: the projected [CLS]. */
+  /** [B, embedDim]: the projected mean token. */
   embedding: Tensor;
   /** [B, 1 + patches, width]: every token after the final norm (memory for the report decoder). */
   tokens: Tensor;
-  /** [B, width]: the [CLS] before projection. */
+  /** [B, width]: the pooled representation (mean of [CLS] and patch tokens) before projection. */
   cls: Tensor;
 }
 
@@ -56,7 +56,11 @@ export class VisionEncoder {
     let h = ops.add(ops.concat([cls, tokens], 1), this.pos);
     for (const b of this.blocks) h = b.forward(h);
     h = this.norm.forward(h);
-    const first = ops.slice(h, 1, 0, 1).reshape([B, W]);
-    return { embedding: this.head.forward(first), tokens: h, cls: first };
+    // The embedding is the mean of all tokens, not [CLS] alone: at initialisation the residual
+    // branches are small, so [CLS] is nearly the same vector for every input (cosines ≈ 1) and
+    // contrastive training spends its first hundreds of steps just breaking that symmetry; the
+    // patch tokens differ from the start.
+    const pooled = ops.mean(h, 1);
+    return { embedding: this.head.forward(pooled), tokens: h, cls: pooled };
   }
 }

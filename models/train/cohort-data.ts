@@ -153,8 +153,9 @@ export class CohortData implements BiudData {
   /** The training pool [P, D·H·W], rendered in chunks on first use and kept. */
   private ensureCtCache(e: Engine, cfg: BiudConfig): Tensor {
     const k = `${cfg.ct.size}/${cfg.ct.spacing}`;
-    if (this.ctCache && this.ctCacheKey === k) return this.ctCache;
-    this.ctCache?.dispose();
+    if (this.ctCache && this.ctCacheKey === k && this.ctCache.engine === e) return this.ctCache;
+    // A new engine (after a lost device) cannot use the old one's buffers: render again.
+    if (this.ctCache?.engine === e) this.ctCache.dispose();
     const voxels = cfg.ct.size.reduce((a, b) => a * b, 1);
     const cache = e.keep(e.empty([this.patients.length, voxels]));
     const chunk = 16;
@@ -175,8 +176,8 @@ export class CohortData implements BiudData {
 
   private ensureXrayCache(e: Engine, cfg: BiudConfig): Tensor {
     const k = `${cfg.expert.image.size}/${cfg.expert.image.spacing}`;
-    if (this.xrayCache && this.xrayCacheKey === k) return this.xrayCache;
-    this.xrayCache?.dispose();
+    if (this.xrayCache && this.xrayCacheKey === k && this.xrayCache.engine === e) return this.xrayCache;
+    if (this.xrayCache?.engine === e) this.xrayCache.dispose();
     const s = cfg.expert.image.size;
     const pixels = s[1] * s[2];
     const cache = e.keep(e.empty([this.xrayPool.length, pixels]));

@@ -16,7 +16,8 @@ import { ReportTokenizer } from '../tokenize.ts';
 import { XrayExpert } from '../xray-expert.ts';
 import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
 import { buildRetrieval, centerRows, type RetrievalIndex } from '../retrieval.ts';
-import { zeroShotScores, allPrompts, type ZeroShotResult } from '../zero-shot.ts';
+import type { ZeroShotResult } from '../zero-shot.ts';
+import { embedCts, embedTexts, zeroShot } from './evaluate.ts';
 import type { BiudData, CtItem, Report } from './data.ts';
 import { hostBatch, uploadBatch, type Correction } from './batch.ts';
 import {
@@ -287,7 +288,7 @@ export class Trainer {
       this.recordStep();
       if (this.ringFilled === t.logEvery || this.step === until) {
         await this.report();
-        if (this.opts.sink && (this.step % t.checkpointEvery === 0 || this.step === until)) await this.save();
+        if (this.opts.sink && (this.step % t.checkpointEvery === 0 || this.step === until)) await this.trySave();
       }
     }
     if (this.ringFilled) await this.report();
@@ -305,6 +306,23 @@ export class Trainer {
     };
   }
 
+  /** Step of the last checkpoint written whole (-1: none yet). */
+  savedStep = -1;
+
+  /**
+   * A scheduled checkpoint: a storage failure (quota, full disk) is a warning, not the end of the
+   * run; the sink writes each file whole or not at all, so the last good checkpoint stays.
+   */
+  private async trySave(): Promise<void> {
+    try {
+      await this.save();
+    } catch (err) {
+      if (!(err instanceof BiudError)) throw err;
+      const kept = this.savedStep >= 0 ? `the checkpoint of step ${this.savedStep} is kept` : 'no checkpoint has been written yet';
+      this.log(`warning: checkpoint at step ${this.step} not saved (${err.message}); training continues, ${kept}`);
+    }
+  }
+
   async save(): Promise<void> {
     const sink = this.opts.sink;
     if (!sink) return;
@@ -312,6 +330,7 @@ export class Trainer {
     // Optimiser first: a model file always has optimiser state at least as new as itself.
     await sink.write(OPTIMIZER_FILE, optimizerToSafetensors(await this.opt.state(), { step: meta.step }));
     await sink.write(MODEL_FILE, await storeToSafetensors(this.model.store, meta));
+    this.savedStep = this.step;
   }
 
   private async restore(saved: Uint8Array): Promise<void> {
@@ -329,46 +348,18 @@ export class Trainer {
   // ------------------------------------------------------------------ evaluation
 
   /** CT embeddings of items (batched, no gradient), read back. */
-  async embedCts(items: CtItem[]): Promise<Float32Array[]> {
-    const e = this.engine;
-    const B = this.cfg.train.batch;
-    const rows: Float32Array[] = [];
-    for (let i = 0; i < items.length; i += B) {
-      const part = items.slice(i, i + B);
-      const emb = e.scope(() => this.model.embedCt(this.opts.data.renderCt(e, part, this.cfg)));
-      const v = (await emb.data()) as Float32Array;
-      emb.dispose();
-      const d = emb.shape[1];
-      for (let r = 0; r < part.length; r++) rows.push(v.slice(r * d, (r + 1) * d));
-    }
-    return rows;
+  embedCts(items: CtItem[]): Promise<Float32Array[]> {
+    return embedCts(this, this.opts.data, items);
   }
 
   /** Text embeddings of arbitrary strings (prompts). */
-  async embedTexts(texts: string[]): Promise<Map<string, Float32Array>> {
-    const e = this.engine;
-    const T = this.cfg.text.maxLen;
-    const out = new Map<string, Float32Array>();
-    for (let i = 0; i < texts.length; i += 32) {
-      const part = texts.slice(i, i + 32);
-      const enc = part.map((t) => this.tokenizer.encode(t, T));
-      const emb = e.scope(() =>
-        this.model.embedText(e.tensor(concat(enc.map((r) => r.ids)), [part.length, T], 'int32'), e.tensor(concat(enc.map((r) => r.mask)), [part.length, T], 'int32')),
-      );
-      const v = (await emb.data()) as Float32Array;
-      emb.dispose();
-      const d = emb.shape[1];
-      part.forEach((t, r) => out.set(t, v.slice(r * d, (r + 1) * d)));
-    }
-    return out;
+  embedTexts(texts: string[]): Promise<Map<string, Float32Array>> {
+    return embedTexts(this, texts);
   }
 
   /** Zero-shot AUC per finding on held-out items. */
-  async evaluate(items = this.opts.data.heldout(this.cfg.data.heldout)): Promise<ZeroShotResult> {
-    const cts = await this.embedCts(items);
-    const prompts = await this.embedTexts(allPrompts());
-    const tau = Math.exp(-((await this.model.temperature.logitScale.data()) as Float32Array)[0]);
-    return zeroShotScores(cts, items.map((it) => it.labels), prompts, tau);
+  evaluate(items = this.opts.data.heldout(this.cfg.data.heldout)): Promise<ZeroShotResult> {
+    return zeroShot(this, this.opts.data, items);
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 // The in-browser side of the GPU tests: every suite bundled into one page; Playwright calls
 // `window.__gpu.run(suite)` and reads back one result per case.
 import { Engine } from '../../engine/index.ts';
-import { cases, assets } from '../gpu/harness.ts';
+import { cases, assets, engines } from '../gpu/harness.ts';
 import '../gpu/suites.ts';
 
 export interface CaseResult {
@@ -18,6 +18,7 @@ assets.read = async (path) => {
   if (!r.ok) throw new Error(`GET /${path}: ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
 };
+engines.create = () => Engine.create();
 assets.list = async (dir) => {
   const r = await fetch(`/__list?dir=${encodeURIComponent(dir)}`);
   if (!r.ok) throw new Error(`listing ${dir}: ${r.status}`);

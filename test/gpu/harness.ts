@@ -77,6 +77,13 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Ar
  * Files of the repository, for suites that need them (fixtures, data). Node reads the disk; the
  * browser page fetches them from the test server. Set by each runner before suites run.
  */
+/** Makes a fresh engine (a case that destroys its device must not take the shared one down). */
+export const engines = {
+  create: async (): Promise<Engine> => {
+    throw new Error('engines.create is not set by this runner');
+  },
+};
+
 export const assets = {
   read: async (path: string): Promise<Uint8Array> => {
     void path;

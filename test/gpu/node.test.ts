@@ -4,11 +4,12 @@ import { describe, it, beforeAll, afterAll } from 'vitest';
 import { createNodeEngine } from '../../engine/node.ts';
 import type { Engine } from '../../engine/index.ts';
 import { readFile, readdir } from 'node:fs/promises';
-import { cases, assets } from './harness.ts';
+import { cases, assets, engines } from './harness.ts';
 import './suites.ts';
 
 assets.read = async (p) => new Uint8Array(await readFile(p));
 assets.list = (dir) => readdir(dir);
+engines.create = () => createNodeEngine();
 
 let engine: Engine;
 beforeAll(async () => {

@@ -18,3 +18,4 @@ import './phantom.gpu.ts';
 import './drr.gpu.ts';
 import './report-gen.gpu.ts';
 import './probe.gpu.ts';
+import './trainer.gpu.ts';

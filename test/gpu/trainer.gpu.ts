@@ -1,0 +1,154 @@
+// The trainer end to end on `micro` with the toy data: the loss falls and memory stays flat, a
+// resumed run equals an uninterrupted one, a NaN stops the run naming step and term with the
+// last good checkpoint kept, a checkpoint for another config lists its mismatches, and a lost
+// device is survived (new engine, last checkpoint, same end).
+import type { Engine } from '../../engine/index.ts';
+import { DeviceLostError } from '../../engine/errors.ts';
+import { getConfig, type BiudConfig } from '../../models/config.ts';
+import { Biud } from '../../models/biud.ts';
+import { Trainer, NonFiniteLossError, type Progress } from '../../models/train/trainer.ts';
+import { trainWithRecovery } from '../../models/train/recover.ts';
+import { MODEL_FILE, loadIntoStore, type CheckpointSink } from '../../models/train/checkpoint.ts';
+import { readSafetensors } from '../../engine/safetensors.ts';
+import type { Assets } from '../../models/assets.ts';
+import type { BiudData } from '../../models/train/data.ts';
+import { suite, assets, engines, expectTrue, expectThrows, expectClose, CheckError } from './harness.ts';
+import { toyData } from './toy-data.ts';
+
+const repoAssets: Assets = { read: (p) => assets.read(p) };
+const ALL = { roco: true, distill: true, efm: true };
+
+function memorySink(): CheckpointSink & { files: Map<string, Uint8Array> } {
+  const files = new Map<string, Uint8Array>();
+  return { where: 'memory', files, async write(name, bytes) { files.set(name, bytes.slice()); }, async read(name) { return files.get(name)?.slice() ?? null; } };
+}
+
+function micro(steps: number, over: Parameters<typeof getConfig>[1] = {}): BiudConfig {
+  return getConfig('micro', { ...over, train: { steps, logEvery: 5, checkpointEvery: 5, warmup: 2, ...(over.train ?? {}) }, expert: { steps: 6, ...(over.expert ?? {}) } });
+}
+
+async function params(t: Trainer): Promise<Float32Array> {
+  const m = await t.model.store.read();
+  const out: number[] = [];
+  for (const [, v] of [...m].sort(([a], [b]) => (a < b ? -1 : 1))) out.push(...v.data);
+  return Float32Array.from(out);
+}
+
+suite('trainer', (test) => {
+  test('a micro run: the loss falls and live GPU memory is flat after warm-up', async (e) => {
+    const history: Progress[] = [];
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config: micro(60, { train: { lr: 3e-3 } }), switches: ALL, onProgress: (p) => p.phase === 'biud' && history.push(p) });
+    try {
+      await t.run();
+      const total = history.map((p) => p.losses.total!);
+      const first = total[0], last = total.at(-1)!;
+      expectTrue(total.every(Number.isFinite), `losses not finite: ${total}`);
+      expectTrue(last < 0.8 * first, `total loss did not fall: ${total.map((v) => v.toFixed(3)).join(' → ')}`);
+      const live = history.slice(1).map((p) => p.memory.liveBytes);
+      expectTrue(Math.max(...live) === Math.min(...live), `live bytes grew over the run: ${live.join(', ')}`);
+      const r = await t.evaluate();
+      expectTrue(Number.isFinite(r.meanAuc), 'zero-shot gives a mean AUC');
+    } finally {
+      t.dispose();
+    }
+  });
+
+  test('resume: 5 steps, a new trainer from the checkpoint, 5 more equals 10 straight', async (e) => {
+    const sink = memorySink();
+    const data = toyData();
+    const a = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(10), switches: ALL, sink });
+    await a.run(5);
+    expectTrue(JSON.parse(readSafetensors((await sink.read(MODEL_FILE))!, 'ckpt').metadata.step) === 5, 'checkpoint at step 5');
+    a.dispose();
+    const b = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(10), switches: ALL, sink, resume: true });
+    expectTrue(b.step === 5, `resumed at step ${b.step}, expected 5`);
+    await b.run(10);
+    const resumed = await params(b);
+    b.dispose();
+    const expert = (await sink.read('xray_expert.safetensors'))!;
+    const c = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(10), switches: ALL, expertWeights: expert });
+    await c.run(10);
+    const straight = await params(c);
+    c.dispose();
+    // Float atomics (scatter-add) may sum in another order: equal to rounding, not bit for bit.
+    expectClose(resumed, straight, 'parameters after 10 steps, resumed vs straight', 1e-4, 1e-3);
+  });
+
+  test('a NaN loss stops the run at its step, names the term, and keeps the last good checkpoint', async (e) => {
+    const sink = memorySink();
+    const base = toyData();
+    let step = 0;
+    const data: BiudData = {
+      ...base,
+      trainBatch: (s, b) => ((step = s), base.trainBatch(s, b)),
+      renderCt: (eng: Engine, items, cfg) => {
+        const v = base.renderCt(eng, items, cfg);
+        if (step < 7) return v;
+        v.dispose();
+        return eng.tensor(new Float32Array(items.length * cfg.ct.size.reduce((p, s) => p * s, 1)).fill(NaN), [items.length, 1, ...cfg.ct.size]);
+      },
+    };
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(20), switches: ALL, sink });
+    try {
+      let err: unknown = null;
+      try {
+        await t.run();
+      } catch (x) {
+        err = x;
+      }
+      if (!(err instanceof NonFiniteLossError)) throw new CheckError(`expected NonFiniteLossError, got ${err}`);
+      expectTrue(err.step === 7, `stopped at step ${err.step}, expected 7`);
+      expectTrue(/step 7/.test(err.message) && err.message.includes(err.term), `message names step and term: ${err.message}`);
+      const meta = readSafetensors((await sink.read(MODEL_FILE))!, 'ckpt').metadata;
+      expectTrue(meta.step === '5', `the kept checkpoint is from step ${meta.step}, expected 5`);
+    } finally {
+      t.dispose();
+    }
+  });
+
+  test('a checkpoint for another config is refused, listing the mismatches', async (e) => {
+    const sink = memorySink();
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config: micro(2), switches: ALL, sink });
+    await t.run(2);
+    const vocab = t.tokenizer.size;
+    t.dispose();
+    const wider = new Biud(e, getConfig('micro', { ct: { width: 48, heads: 2 } }), vocab, 32);
+    try {
+      await expectThrows(() => loadIntoStore(wider.store, (sink.files.get(MODEL_FILE))!, MODEL_FILE), /ct_encoder\..*(shape|\[)/, 'mismatch lists the CT encoder tensors');
+    } finally {
+      wider.store.destroy();
+    }
+  });
+
+  test('a lost device mid-run: a new engine, the last checkpoint, and the run finishes', async () => {
+    const sink = memorySink();
+    const made: Engine[] = [];
+    const lost: string[] = [];
+    let killed = false;
+    const { trainer, recoveries } = await trainWithRecovery({
+      makeEngine: async () => {
+        const eng = await engines.create();
+        made.push(eng);
+        return eng;
+      },
+      options: {
+        assets: repoAssets, data: toyData(), config: micro(15), switches: ALL, sink,
+        onProgress: (p) => {
+          if (p.phase === 'biud' && p.step === 10 && !killed) {
+            killed = true;
+            made[0].device.destroy(); // what a driver reset does to a tab
+          }
+        },
+      },
+      onLost: (err, from) => lost.push(`${err instanceof DeviceLostError}:${from}`),
+    });
+    try {
+      expectTrue(recoveries === 1 && lost.join() === 'true:checkpoint', `one recovery from the checkpoint, got ${recoveries} (${lost})`);
+      expectTrue(trainer.step === 15, `finished at step ${trainer.step}`);
+      expectTrue(trainer.engine === made[1], 'the run finished on the new engine');
+    } finally {
+      trainer.dispose();
+      made.slice(1).forEach((m) => m.destroy());
+    }
+  });
+});
