@@ -74,7 +74,10 @@ export async function serve({ port = 5173, build = [], quiet = false } = {}) {
   });
   const addr = server.address();
   const url = `http://127.0.0.1:${addr.port}/`;
-  if (!quiet) console.log(`serving ${url}`);
+  if (!quiet) {
+    console.log(`serving ${url}`);
+    if (build.includes('playground')) console.log(`BIUD playground: open ${url}?train=1 in Chrome (trains micro on the built-in cohort; ?config=tiny for the CPU-sized model)`);
+  }
   return { server, url, port: addr.port };
 }
 

@@ -135,6 +135,8 @@ async function main(): Promise<void> {
 
   try {
     await lab.init();
+    // `npm start` prints a link with ?train=1: the page opens already training on the built-in cohort.
+    if (params.get('train') === '1') void lab.start();
   } catch (e) {
     lab.fail(e);
   }
