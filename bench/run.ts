@@ -74,8 +74,8 @@ export async function runBench(e: Engine, o: RunOptions): Promise<BenchReport> {
   const adapter = adapterReport(e, o.runtime);
   o.log(`adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' / ')}`);
 
-  // The peak is measured before and after the cases and the higher counts: on a CPU shared with
-  // other work, one measurement can land in a busy moment.
+  // The peak is measured before and after the cases and their mean counts: on a CPU shared with
+  // other work, one measurement can land in a busy or an idle moment.
   const peak = await measurePeak(e, o.quick);
   o.log(`peak: ${peak.gflops.toFixed(1)} GFLOP/s FMA, ${peak.gbps.toFixed(2)} GB/s shader copy, ${peak.detail.b2b_gbps} GB/s buffer copy`);
 

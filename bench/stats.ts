@@ -240,8 +240,9 @@ export function formatReport(r: BenchReport): string {
       `${a.isFallbackAdapter ? ' (fallback adapter)' : ''}, in ${a.runtime}; peer: ${r.peer ?? 'none'}.`,
   );
   parts.push(
-    `Measured peak: ${r.peak.gflops.toFixed(1)} GFLOP/s (fma() chains in registers${r.peak_detail?.fma_kernel ? `: ${r.peak_detail.fma_kernel}` : ''}), ${r.peak.gbps.toFixed(2)} GB/s ` +
-      `(storage copy in a shader)${r.peak_detail?.b2b_gbps ? `; buffer-to-buffer copy ${Number(r.peak_detail.b2b_gbps).toFixed(1)} GB/s` : ''}.`,
+    `Measured peak: ${r.peak.gflops.toFixed(1)} GFLOP/s (fma() chains in registers${r.peak_detail?.fma_kernel ? `: ${r.peak_detail.fma_kernel}` : ''}` +
+      `${r.peak_detail?.fma_gflops_second ? `; mean of ${r.peak_detail.fma_gflops_first} before and ${r.peak_detail.fma_gflops_second} after the cases` : ''}), ` +
+      `${r.peak.gbps.toFixed(2)} GB/s (storage copy in a shader)${r.peak_detail?.b2b_gbps ? `; buffer-to-buffer copy ${Number(r.peak_detail.b2b_gbps).toFixed(1)} GB/s` : ''}.`,
   );
   parts.push('Times are medians of alternating timed rounds (engine, then peer) after warm-up, synchronised on the GPU queue, no readback.');
   parts.push('`ratio` = peer ms / engine ms. `.fwd+bwd` cases time the forward and the backward together (TF.js through `tf.grads`).');

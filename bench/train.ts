@@ -83,7 +83,10 @@ export async function measureTraining(e: Engine, assets: Assets, o: TrainOptions
       readbacks_per_step: round((c1.readbacks - c0.readbacks) / steps, 4),
       memory_first: first, memory_last: last, memory_growth_bytes: pool(last) - pool(first),
       loss: p.losses.total === undefined ? undefined : round(p.losses.total, 5),
-      note: steps < o.maxSteps ? `${steps} of ${o.maxSteps} steps fit the ${Math.round(o.budgetMs / 1000)} s budget` : undefined,
+      note: [
+        steps < o.maxSteps ? `${steps} of ${o.maxSteps} steps fit the ${Math.round(o.budgetMs / 1000)} s budget` : '',
+        `toy data: vocabulary ${trainer.tokenizer.size}`,
+      ].filter(Boolean).join('; '),
     };
   } catch (err) {
     return { ...base, error: (err as Error).message };
