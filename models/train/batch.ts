@@ -78,6 +78,8 @@ export function hostBatch(
   reportEmbeddings: Float32Array | null,
   embeddingDim: number,
   retrievalTarget: Int32Array | null,
+  /** What the text encoder reads of each report (default its text); see models/text/digest.ts. */
+  inputs?: readonly string[],
 ): HostBatch {
   const T = cfg.text.maxLen;
   const B = items.length;
@@ -88,7 +90,7 @@ export function hostBatch(
   const labels: number[] = [];
   const masked: number[][] = [];
   items.forEach((it, b) => {
-    const text = reports[it.report].text;
+    const text = inputs?.[it.report] ?? reports[it.report].text;
     const enc = tok.encode(text, T);
     ids.set(enc.ids, b * T);
     mask.set(enc.mask, b * T);

@@ -13,6 +13,7 @@ import { warmupCosine } from '../../engine/optim/schedule.ts';
 import type { Assets } from '../assets.ts';
 import type { BiudConfig } from '../config.ts';
 import { ReportTokenizer } from '../tokenize.ts';
+import { reportDigest } from '../text/digest.ts';
 import { XrayExpert } from '../xray-expert.ts';
 import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
 import { buildRetrieval, centerRows, type RetrievalIndex } from '../retrieval.ts';
@@ -71,6 +72,8 @@ export class Trainer {
   model!: Biud;
   opt!: AdamW;
   retrieval!: RetrievalIndex;
+  /** What the text encoders read of each training CT report: a digest of its finding sentences. */
+  ctInputs!: string[];
   /** Expert text embeddings of the training CT reports (rows) and their width. */
   reportEmbeddings!: Float32Array;
   expertDim = 0;
@@ -112,6 +115,9 @@ export class Trainer {
     } else {
       this.tokenizer = await ReportTokenizer.load(assets, this.cfg.text.vocab, corpus);
     }
+    // Reports are ~3× longer than the encoders' context: keep their finding sentences, whole.
+    const tokens = (t: string) => this.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
+    this.ctInputs = data.ctReports.map((r) => reportDigest(r.text, Math.min(this.cfg.text.maxLen, this.cfg.expert.text.maxLen) - 2, tokens));
     this.expert = new XrayExpert(e, this.cfg, this.tokenizer.size);
     const expertBytes = this.opts.expertWeights ?? (sink ? await sink.read(EXPERT_FILE) : null);
     if (expertBytes && (this.opts.expertWeights || this.opts.resume)) {
@@ -200,7 +206,7 @@ export class Trainer {
     const { data } = this.opts;
     const dim = this.cfg.embedDim;
     this.expertDim = dim;
-    this.reportEmbeddings = await this.embedReports(data.ctReports);
+    this.reportEmbeddings = await this.embedReports(data.ctReports.map((r, i) => ({ ...r, text: this.ctInputs[i] })));
     const xrayText = await this.embedReports(data.xrayPool.map((it) => data.xrayReports[it.report]));
     // Centred, so that cosines (retrieval, RoCo's text-similarity threshold) compare what differs.
     centerRows([this.reportEmbeddings, xrayText], dim);
@@ -229,7 +235,7 @@ export class Trainer {
     const B = cfg.train.batch;
     const s = this.step;
     const items = data.trainBatch(s, B);
-    const host = hostBatch(s, items, data.ctReports, this.tokenizer, cfg, this.reportEmbeddings, this.expertDim, this.retrieval.target);
+    const host = hostBatch(s, items, data.ctReports, this.tokenizer, cfg, this.reportEmbeddings, this.expertDim, this.retrieval.target, this.ctInputs);
     const slot = this.ringFilled++;
     e.scope(() => {
       this.model.store.zeroGrad();
