@@ -28,6 +28,7 @@ const spec: OptionSpec = {
   lr: { type: 'number', default: 1e-3, help: 'peak learning rate (warm-up and cosine)' },
   beam: { type: 'number', default: 3, help: 'beam width for the second evaluation (1 = greedy only)' },
   n: { type: 'number', default: 64, help: 'held-out volumes to write reports for' },
+  digest: { type: 'boolean', default: true, help: "teach the report's digest (finding sentences first, whole) instead of its truncated start (--no-digest)" },
   out: { type: 'string', help: 'write scores and sample reports to this JSON file' },
   save: { type: 'string', help: 'write the decoder weights to this safetensors file' },
 };
@@ -83,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     const steps = o.steps as number;
     const t0 = performance.now();
     const log = await trainReportGenerator({
-      engine: e, encoder, generator: gen, data, cfg, steps, batch: o.batch as number | undefined, lr: o.lr as number,
+      engine: e, encoder, generator: gen, data, cfg, steps, batch: o.batch as number | undefined, lr: o.lr as number, digest: o.digest as boolean,
       onProgress: (p) => console.log(`step ${String(p.step).padStart(String(steps).length)}/${steps}  loss ${p.loss.toFixed(4)}  ${p.stepMs.toFixed(0)} ms/step`),
     });
     const trainS = (performance.now() - t0) / 1000;
@@ -97,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     let line = '';
     for (const beam of beams) {
       const t1 = performance.now();
-      const r = await evaluateReports(e, encoder, gen, data, cfg, items, data.heldoutReports, { beam });
+      const r = await evaluateReports(e, encoder, gen, data, cfg, items, data.heldoutReports, { beam, digest: o.digest as boolean });
       const s = (performance.now() - t1) / 1000;
       const name = beam === 1 ? 'greedy' : `beam ${beam}`;
       console.log(`${name}: BLEU-4 ${pct(r.bleu4)}, ROUGE-L ${pct(r.rougeL)}, label F1 micro ${pct(r.labelF1.micro)} / macro ${pct(r.labelF1.macro)} on ${r.reports} held-out volumes (${s.toFixed(1)} s)`);
@@ -106,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
       line = `${name} BLEU-4 ${pct(r.bleu4)} ROUGE-L ${pct(r.rougeL)} label-F1 ${pct(r.labelF1.micro)}`;
     }
     if (o.out) {
-      writeFileSync(o.out as string, JSON.stringify({ encoder: L.source, config: cfg.name, steps, trainSeconds: trainS, loss: log, ...results }, null, 2));
+      writeFileSync(o.out as string, JSON.stringify({ encoder: L.source, config: cfg.name, steps, digest: o.digest, trainSeconds: trainS, loss: log, ...results }, null, 2));
     }
     console.log(`decoder trained ${steps} steps in ${trainS.toFixed(0)} s, final loss ${log.at(-1)?.loss.toFixed(3)}; ${line}`);
     gen.dispose();

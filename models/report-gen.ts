@@ -27,6 +27,7 @@ import type { ReportTokenizer } from './tokenize.ts';
 import type { BiudConfig } from './config.ts';
 import type { BiudData, CtItem } from './train/data.ts';
 import { corpusBleu, corpusRougeL, labelF1, type ReportScores } from './text-metrics.ts';
+import { reportDigest } from './text/digest.ts';
 
 export interface DecoderConfig {
   width: number;
@@ -304,6 +305,17 @@ export class ReportGenerator {
     return { ids: best.map((h) => h.tokens.filter((id) => id !== sepId)), logProb: best.map((h) => h.logProb) };
   }
 
+  /**
+   * What the decoder is taught to write for a report. CT-RATE reports run to ~300 tokens, 3× a
+   * small decoder's window, and truncation keeps the trachea and mediastinum sentences and drops
+   * the lungs; the digest keeps whole sentences, those about findings first (models/text/digest.ts).
+   */
+  targetText(report: string, digest = true): string {
+    if (!digest) return report;
+    const tokens = (t: string) => this.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
+    return reportDigest(report, this.cfg.maxLen - 2, tokens);
+  }
+
   /** Greedy (beam ≤ 1) or beam search, decoded to text. */
   async generate(memory: Tensor, opts: Partial<BeamOptions> = {}): Promise<{ texts: string[]; ids: number[][]; logProb: number[] }> {
     const g = (opts.beam ?? 1) <= 1 ? await this.greedy(memory, opts) : await this.beamSearch(memory, { ...opts, beam: opts.beam! });
@@ -376,6 +388,8 @@ export interface ReportTrainOptions {
   lr?: number;
   /** Read the loss back every this many steps (a sync point). */
   logEvery?: number;
+  /** Teach the report digest rather than its truncated start (default true; see targetText). */
+  digest?: boolean;
   onProgress?: (p: { step: number; steps: number; loss: number; stepMs: number }) => void;
 }
 
@@ -390,7 +404,7 @@ export async function trainReportGenerator(o: ReportTrainOptions): Promise<{ ste
   let t0 = performance.now();
   for (let s = 0; s < o.steps; s++) {
     const items = o.data.trainBatch(s, B);
-    const texts = items.map((it) => o.data.ctReports[it.report].text);
+    const texts = items.map((it) => o.generator.targetText(o.data.ctReports[it.report].text, o.digest ?? true));
     const memory = e.scope(() => ctMemory(o.encoder, o.data.renderCt(e, items, o.cfg)));
     const rate = warmupCosine(s, { lr, minLr: lr * 0.1, warmup: Math.ceil(o.steps * 0.05), total: o.steps });
     pending.push(o.generator.trainStep(memory, texts, rate));
@@ -416,10 +430,11 @@ export interface ReportEvaluation extends ReportScores {
 
 /**
  * Generate reports for `items` (references from `reports`) and score them. BLEU-4 and ROUGE-L
- * compare against the reference as the decoder can write it: its first maxLen − 1 tokens,
- * decoded by the same tokenizer (lower-cased WordPiece text), so a report longer than the
- * decoder's window is not a brevity penalty the model could never avoid. Label F1 compares the
- * labeler's findings of the generated text with those of the whole reference report.
+ * compare against the reference as the decoder was taught to write it (its digest, or its first
+ * maxLen − 1 tokens with `digest: false`), decoded by the same tokenizer (lower-cased WordPiece
+ * text), so a report longer than the decoder's window is not a brevity penalty the model could
+ * never avoid. Label F1 compares the labeler's findings of the generated text with those of the
+ * whole reference report.
  */
 export async function evaluateReports(
   engine: Engine,
@@ -429,7 +444,7 @@ export async function evaluateReports(
   cfg: BiudConfig,
   items: CtItem[],
   reports = data.heldoutReports,
-  opts: Partial<BeamOptions> & { batch?: number } = {},
+  opts: Partial<BeamOptions> & { batch?: number; digest?: boolean } = {},
 ): Promise<ReportEvaluation> {
   const B = opts.batch ?? cfg.train.batch;
   const generated: string[] = [];
@@ -444,7 +459,7 @@ export async function evaluateReports(
   }
   const tok = generator.tokenizer;
   const full = items.map((it) => reports[it.report].text);
-  const window = full.map((t) => tok.decode(targetIds(tok, t, generator.cfg.maxLen)));
+  const window = full.map((t) => tok.decode(targetIds(tok, generator.targetText(t, opts.digest ?? true), generator.cfg.maxLen)));
   return {
     bleu4: corpusBleu(generated, window).bleu,
     rougeL: corpusRougeL(generated, window),
