@@ -8,6 +8,10 @@ import * as ops from '../engine/ops/index.ts';
 import { Block, LayerNorm, Linear } from './nn.ts';
 import type { VisionConfig } from './config.ts';
 
+/** Mean and spread of windowed chest CT voxels (HU window [−1150, 350] → [0, 1]). */
+const CT_MEAN = 0.35;
+const CT_STD = 0.3;
+
 export interface VisionOutput {
   /** [B, embedDim]: the projected mean token. */
   embedding: Tensor;
@@ -49,7 +53,11 @@ export class VisionEncoder {
     const W = this.cfg.width;
     const stride = this.is2d ? this.cfg.patch.slice(1) : this.cfg.patch;
     const conv = this.is2d ? ops.conv2d : ops.conv3d;
-    const p = conv(x, this.patchWeight, this.patchBias, { stride, padding: 0 });
+    // CT input standardised around the windowed chest's typical value and spread (air ≈ 0.1,
+    // soft tissue ≈ 0.75): the patch embedding then sees contrasts rather than a large shared
+    // offset that the token LayerNorms largely normalise away.
+    const xin = this.is2d ? x : ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
+    const p = conv(xin, this.patchWeight, this.patchBias, { stride, padding: 0 });
     // [B, W, g…] → [B, patches, W]
     const tokens = ops.permute(p.reshape([B, W, -1]), [0, 2, 1]);
     const cls = ops.expand(this.cls, [B, 1, W]);
