@@ -7,7 +7,7 @@ import path from 'node:path';
 import { getConfig } from '../models/config.ts';
 import { FINDINGS } from '../models/text/index.ts';
 import { EXPERT_FILE } from '../models/train/checkpoint.ts';
-import { helpText, parseArgs, type OptionSpec } from './args.ts';
+import { helpText, parseArgs, optionalNumber, type OptionSpec } from './args.ts';
 import { runTrainJob, zeroShotJson } from './train-job.ts';
 
 const spec: OptionSpec = {
@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const o = a.options;
-  const num = (k: string) => (o[k] === undefined ? undefined : (o[k] as number));
+  const num = (k: string) => optionalNumber(a, k);
   const out = String(o.out ?? `runs/ablate-${o.config}`);
   mkdirSync(out, { recursive: true });
   const results: { name: string; switches: object; seconds: number; zero_shot: ReturnType<typeof zeroShotJson> | null }[] = [];

@@ -1,5 +1,6 @@
 // A small argument parser: `--name value`, `--name=value`, boolean `--flag` / `--no-flag`, positionals.
 // Unknown options are an error that lists the known ones, so a typo never runs the wrong job.
+import { readFileSync } from 'node:fs';
 import { BiudError } from '../engine/errors.ts';
 
 export type OptionSpec = { [name: string]: { type: 'string' | 'number' | 'boolean'; default?: string | number | boolean; help: string } };
@@ -46,4 +47,19 @@ export function helpText(usage: string, spec: OptionSpec): string {
     return `  ${flag.padEnd(26)} ${s.help}${def}`;
   });
   return `usage: ${usage}\n\noptions:\n${rows.join('\n')}`;
+}
+
+/** A file named on the command line, or an error naming the option and the cause. */
+export function readInput(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new BiudError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** A number option that has no default (undefined: use the config's). */
+export function optionalNumber(p: Parsed, name: string): number | undefined {
+  const v = p.options[name];
+  return v === undefined ? undefined : (v as number);
 }

@@ -2,19 +2,19 @@
 // mean, on the held-out cohort (procedural volumes paired with held-out reports) or, with
 // --reports, on a cohort built from every report of that CSV (its label vectors; none of its
 // reports need have been seen in training). The checkpoint carries its config and vocabulary.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { BiudError } from '../engine/errors.ts';
 import { createNodeEngine } from '../engine/node.ts';
 import { diskAssets } from '../models/assets-node.ts';
 import { loadCohortData } from '../models/train/cohort-data.ts';
 import { loadModel, zeroShot } from '../models/train/evaluate.ts';
-import { helpText, parseArgs, type OptionSpec } from './args.ts';
+import { helpText, parseArgs, readInput, type OptionSpec } from './args.ts';
 import { aucTable, zeroShotJson } from './train-job.ts';
 
 const spec: OptionSpec = {
   checkpoint: { type: 'string', help: 'checkpoint.safetensors written by biud train' },
   reports: { type: 'string', help: 'CT-RATE-format CSV: evaluate on volumes made from its label vectors, paired with its reports' },
-  n: { type: 'number', help: "held-out volumes (default: the config's; with --reports, one per report)" },
+  n: { type: 'number', help: "held-out volumes (default: the config's; with --reports, as many as the CSV has reports, drawn from them)" },
   out: { type: 'string', help: 'write the JSON here (default: print it)' },
   seed: { type: 'number', help: "seed of the evaluation patients (default: the checkpoint config's, as biud train evaluates)" },
 };
@@ -28,18 +28,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const o = a.options;
   if (!o.checkpoint) throw new BiudError(`--checkpoint FILE is required\n${USAGE}`);
-  const read = (p: string) => {
-    try {
-      return new Uint8Array(readFileSync(p));
-    } catch (e) {
-      throw new BiudError(`cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
-  const bytes = read(String(o.checkpoint));
+  const bytes = readInput(String(o.checkpoint), '--checkpoint');
   const engine = await createNodeEngine();
   const assets = diskAssets();
   const m = await loadModel(engine, assets, bytes, String(o.checkpoint));
-  const csv = o.reports ? read(String(o.reports)) : undefined;
+  const csv = o.reports ? readInput(String(o.reports), '--reports') : undefined;
   const data = await loadCohortData(assets, m.cfg, { seed: o.seed as number, reportsCsv: csv, allHeldout: !!csv, trainPatients: 0 });
   const n = (o.n as number | undefined) ?? (csv ? data.heldoutReports.length : m.cfg.data.heldout);
   const items = data.heldout(n);

@@ -2,10 +2,9 @@
 // [--reports CSV]`: stage 1 (the X-ray expert), retrieval, stage 2 (BIUD) on WebGPU in Node, with
 // a progress line, DIR/metrics.json, DIR/checkpoint.safetensors (+ optimiser and expert files),
 // and the zero-shot AUC on the held-out cohort at the end.
-import { readFileSync } from 'node:fs';
 import { BiudError } from '../engine/errors.ts';
 import { getConfig } from '../models/config.ts';
-import { helpText, parseArgs, type OptionSpec } from './args.ts';
+import { helpText, parseArgs, readInput, optionalNumber, type OptionSpec } from './args.ts';
 import { runTrainJob } from './train-job.ts';
 
 const spec: OptionSpec = {
@@ -34,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const o = a.options;
   if (!o.out) throw new BiudError(`--out DIR is required\n${USAGE}`);
-  const num = (k: string) => (o[k] === undefined ? undefined : (o[k] as number));
+  const num = (k: string) => optionalNumber(a, k);
   const steps = num('steps');
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new BiudError(`--steps must be a positive integer, got ${steps}`);
   const cfg = getConfig(String(o.config), {
@@ -43,20 +42,13 @@ export async function run(argv: string[]): Promise<number> {
     expert: { steps: num('expert-steps') },
     loss: { roco: o.roco as boolean },
   });
-  const read = (p: string, what: string) => {
-    try {
-      return new Uint8Array(readFileSync(p));
-    } catch (e) {
-      throw new BiudError(`cannot read ${what} ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
   const r = await runTrainJob({
     cfg,
     switches: { roco: o.roco as boolean, distill: o.distill as boolean, efm: o.efm as boolean },
     out: String(o.out),
     resume: o.resume as boolean,
-    reportsCsv: o.reports ? read(String(o.reports), '--reports') : undefined,
-    expertWeights: o.expert ? read(String(o.expert), '--expert') : undefined,
+    reportsCsv: o.reports ? readInput(String(o.reports), '--reports') : undefined,
+    expertWeights: o.expert ? readInput(String(o.expert), '--expert') : undefined,
     evaluate: o.eval as boolean,
   });
   const auc = r.zeroShot ? `, zero-shot mean AUC ${r.zeroShot.meanAuc.toFixed(3)}` : '';

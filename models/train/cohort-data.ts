@@ -49,6 +49,36 @@ function groupBySet(reports: Report[]): Map<string, number[]> {
 
 const asReport = (r: CohortReport): Report => ({ text: r.text, labels: r.labels, source: r.accession });
 
+/** Rows [n, width] rendered once, in chunks, and kept on the GPU until the grid or the engine changes. */
+class RenderedRows {
+  private rows: Tensor | null = null;
+  private key = '';
+
+  get(e: Engine, key: string, n: number, width: number, chunk: number, render: (from: number, to: number) => Tensor): Tensor {
+    if (this.rows && this.key === key && this.rows.engine === e) return this.rows;
+    // A new engine (after a lost device) cannot use the old one's buffers: render again.
+    if (this.rows?.engine === e) this.rows.dispose();
+    const rows = e.keep(e.empty([n, width]));
+    for (let i = 0; i < n; i += chunk) {
+      const to = Math.min(n, i + chunk);
+      e.scope(() => {
+        const dst = e.view(rows.storage.buffer!, rows.storage.offset + i * width * 4, [(to - i) * width]);
+        e.copy(render(i, to).reshape([(to - i) * width]), dst);
+        dst.dispose();
+      });
+      e.flush();
+    }
+    this.rows = rows;
+    this.key = key;
+    return rows;
+  }
+
+  dispose(): void {
+    this.rows?.dispose();
+    this.rows = null;
+  }
+}
+
 export class CohortData implements BiudData {
   readonly ctReports: Report[];
   readonly heldoutReports: Report[];
@@ -58,10 +88,8 @@ export class CohortData implements BiudData {
   readonly patients: { seed: number; labels: Uint8Array }[];
   private readonly trainBySet: Map<string, number[]>;
   private readonly heldoutBySet: Map<string, number[]>;
-  private ctCache: Tensor | null = null;
-  private ctCacheKey = '';
-  private xrayCache: Tensor | null = null;
-  private xrayCacheKey = '';
+  private readonly ctCache = new RenderedRows();
+  private readonly xrayCache = new RenderedRows();
 
   constructor(cts: CohortReport[], xrays: XrayReport[], readonly seed: number, cfg: BiudConfig, trainPatients = 256, allHeldout = false) {
     const all = cts.map((_, i) => i);
@@ -150,58 +178,23 @@ export class CohortData implements BiudData {
     return e.scope(() => windowHU(renderPhantoms(e, list.map((p) => buildPhantom(p.seed, p.labels, grid)))).reshape([list.length, 1, ...grid.size]));
   }
 
-  /** The training pool [P, D·H·W], rendered in chunks on first use and kept. */
+  /** The training pool [P, D·H·W], rendered on first use and kept. */
   private ensureCtCache(e: Engine, cfg: BiudConfig): Tensor {
-    const k = `${cfg.ct.size}/${cfg.ct.spacing}`;
-    if (this.ctCache && this.ctCacheKey === k && this.ctCache.engine === e) return this.ctCache;
-    // A new engine (after a lost device) cannot use the old one's buffers: render again.
-    if (this.ctCache?.engine === e) this.ctCache.dispose();
     const voxels = cfg.ct.size.reduce((a, b) => a * b, 1);
-    const cache = e.keep(e.empty([this.patients.length, voxels]));
-    const chunk = 16;
-    for (let i = 0; i < this.patients.length; i += chunk) {
-      const part = this.patients.slice(i, i + chunk);
-      e.scope(() => {
-        const v = this.renderVolumes(e, part, cfg);
-        const dst = e.view(cache.storage.buffer!, cache.storage.offset + i * voxels * 4, [part.length * voxels]);
-        e.copy(v.reshape([part.length * voxels]), dst);
-        dst.dispose();
-      });
-      e.flush();
-    }
-    this.ctCache = cache;
-    this.ctCacheKey = k;
-    return cache;
+    return this.ctCache.get(e, `${cfg.ct.size}/${cfg.ct.spacing}`, this.patients.length, voxels, 16, (from, to) => this.renderVolumes(e, this.patients.slice(from, to), cfg));
   }
 
+  /** The X-ray pool [Nx, H·W], rendered on first use and kept. */
   private ensureXrayCache(e: Engine, cfg: BiudConfig): Tensor {
-    const k = `${cfg.expert.image.size}/${cfg.expert.image.spacing}`;
-    if (this.xrayCache && this.xrayCacheKey === k && this.xrayCache.engine === e) return this.xrayCache;
-    if (this.xrayCache?.engine === e) this.xrayCache.dispose();
     const s = cfg.expert.image.size;
-    const pixels = s[1] * s[2];
-    const cache = e.keep(e.empty([this.xrayPool.length, pixels]));
-    const chunk = 32;
-    for (let i = 0; i < this.xrayPool.length; i += chunk) {
-      const part = this.xrayPool.slice(i, i + chunk);
-      e.scope(() => {
-        const v = renderXrays(e, part.map((it) => ({ seed: it.imageSeed, labels: it.labels })), { image: imageSpec(cfg.expert.image) });
-        const dst = e.view(cache.storage.buffer!, cache.storage.offset + i * pixels * 4, [part.length * pixels]);
-        e.copy(v.reshape([part.length * pixels]), dst);
-        dst.dispose();
-      });
-      e.flush();
-    }
-    this.xrayCache = cache;
-    this.xrayCacheKey = k;
-    return cache;
+    return this.xrayCache.get(e, `${s}/${cfg.expert.image.spacing}`, this.xrayPool.length, s[1] * s[2], 32, (from, to) =>
+      renderXrays(e, this.xrayPool.slice(from, to).map((it) => ({ seed: it.imageSeed, labels: it.labels })), { image: imageSpec(cfg.expert.image) }));
   }
 
   /** Free the GPU pools (they are rebuilt on next use). */
   dispose(): void {
-    this.ctCache?.dispose();
-    this.xrayCache?.dispose();
-    this.ctCache = this.xrayCache = null;
+    this.ctCache.dispose();
+    this.xrayCache.dispose();
   }
 }
 

@@ -18,7 +18,8 @@ export interface EvalModel {
   cfg: BiudConfig;
 }
 
-function concatI(parts: Int32Array[]): Int32Array {
+/** Rows of token ids (or masks) as one [B·T] array for upload. */
+export function concatI(parts: Int32Array[]): Int32Array {
   const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {

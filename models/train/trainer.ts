@@ -18,7 +18,7 @@ import { XrayExpert } from '../xray-expert.ts';
 import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
 import { buildRetrieval, centerRows, type RetrievalIndex } from '../retrieval.ts';
 import type { ZeroShotResult } from '../zero-shot.ts';
-import { embedCts, embedTexts, zeroShot } from './evaluate.ts';
+import { embedCts, embedTexts, zeroShot, concatI } from './evaluate.ts';
 import type { BiudData, CtItem, Report } from './data.ts';
 import { hostBatch, uploadBatch, type Correction } from './batch.ts';
 import {
@@ -156,8 +156,8 @@ export class Trainer {
         const images = data.renderXray(e, items, this.cfg);
         const enc = items.map((it) => this.tokenizer.encode(data.xrayReports[it.report].text, x.text.maxLen));
         const T = x.text.maxLen;
-        const ids = e.tensor(concat(enc.map((r) => r.ids)), [items.length, T], 'int32');
-        const mask = e.tensor(concat(enc.map((r) => r.mask)), [items.length, T], 'int32');
+        const ids = e.tensor(concatI(enc.map((r) => r.ids)), [items.length, T], 'int32');
+        const mask = e.tensor(concatI(enc.map((r) => r.mask)), [items.length, T], 'int32');
         const l = this.expert.clipLoss(images, { ids, mask });
         l.backward();
         opt.update(this.lr(s, x, x.steps));
@@ -191,8 +191,8 @@ export class Trainer {
     for (let i = 0; i < reports.length; i += B) {
       const part = reports.slice(i, i + B).map((r) => this.tokenizer.encode(r.text, T));
       const emb = e.scope(() => {
-        const ids = e.tensor(concat(part.map((r) => r.ids)), [part.length, T], 'int32');
-        const mask = e.tensor(concat(part.map((r) => r.mask)), [part.length, T], 'int32');
+        const ids = e.tensor(concatI(part.map((r) => r.ids)), [part.length, T], 'int32');
+        const mask = e.tensor(concatI(part.map((r) => r.mask)), [part.length, T], 'int32');
         return this.expert.encodeText({ ids, mask });
       });
       chunks.push((await emb.data()) as Float32Array);
@@ -375,16 +375,6 @@ export class Trainer {
     this.model?.store.destroy();
     this.expert?.store.destroy();
   }
-}
-
-function concat(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function concatF(parts: Float32Array[]): Float32Array {
