@@ -121,3 +121,41 @@ fn sg8x8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg
   store(c00, p.bi, m0, p.n0); store(c01, p.bi, m0, p.n0 + 4u);
   store(c10, p.bi, m0 + 4u, p.n0); store(c11, p.bi, m0 + 4u, p.n0 + 4u);
 }
+
+// The same with 8×16 per lane (a 32×16 tile per subgroup): 128 accumulators, 12 vec4 loads per
+// step of 4 along K for 512 FMAs (8×12: 11 for 384), so fewer loads per FMA at more register
+// pressure; which wins depends on the adapter (bench/variants.ts shows both).
+@compute @workgroup_size(WG)
+fn sg8x16(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_invocation_id) lane: u32) {
+  let p = tile((gid.x + gid.y * nwg.x * WG) / 4u, 32u, 16u);
+  let m0 = p.m0 + 8u * lane;
+  let xa0 = a_blk_at(p.ab, m0);
+  let xa1 = a_blk_at(p.ab, m0 + 4u);
+  let xb0 = lane_blk(b_blk_at(p.bb, p.n0), lane);
+  let xb1 = lane_blk(b_blk_at(p.bb, p.n0 + 4u), lane);
+  let xb2 = lane_blk(b_blk_at(p.bb, p.n0 + 8u), lane);
+  let xb3 = lane_blk(b_blk_at(p.bb, p.n0 + 12u), lane);
+  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
+  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
+  var k = 0u;
+  for (; k + 4u <= u.K; k += 4u) {
+    let k4 = vec4u(k) + vec4u(0u, 1u, 2u, 3u);
+    let a0 = a_blk(xa0, k4); let a1 = a_blk(xa1, k4);
+    let b0 = b_share(b_part(xb0, k, lane)); c00 = mac(c00, a0, b0); c10 = mac(c10, a1, b0);
+    let b1 = b_share(b_part(xb1, k, lane)); c01 = mac(c01, a0, b1); c11 = mac(c11, a1, b1);
+    let b2 = b_share(b_part(xb2, k, lane)); c02 = mac(c02, a0, b2); c12 = mac(c12, a1, b2);
+    let b3 = b_share(b_part(xb3, k, lane)); c03 = mac(c03, a0, b3); c13 = mac(c13, a1, b3);
+  }
+  if (k < u.K) {
+    let k4 = k_tail(k);
+    let mk = k_mask(k);
+    let a0 = mask_a(a_blk(xa0, k4), mk); let a1 = mask_a(a_blk(xa1, k4), mk);
+    let b0 = b_share(b_part_tail(xb0, k, lane)); c00 = mac(c00, a0, b0); c10 = mac(c10, a1, b0);
+    let b1 = b_share(b_part_tail(xb1, k, lane)); c01 = mac(c01, a0, b1); c11 = mac(c11, a1, b1);
+    let b2 = b_share(b_part_tail(xb2, k, lane)); c02 = mac(c02, a0, b2); c12 = mac(c12, a1, b2);
+    let b3 = b_share(b_part_tail(xb3, k, lane)); c03 = mac(c03, a0, b3); c13 = mac(c13, a1, b3);
+  }
+  if (!p.ok) { return; }
+  store(c00, p.bi, m0, p.n0); store(c01, p.bi, m0, p.n0 + 4u); store(c02, p.bi, m0, p.n0 + 8u); store(c03, p.bi, m0, p.n0 + 12u);
+  store(c10, p.bi, m0 + 4u, p.n0); store(c11, p.bi, m0 + 4u, p.n0 + 4u); store(c12, p.bi, m0 + 4u, p.n0 + 8u); store(c13, p.bi, m0 + 4u, p.n0 + 12u);
+}

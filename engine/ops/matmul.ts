@@ -74,7 +74,7 @@ function kernelPlan(p: Plan, ta: boolean): Plan {
 
 // ---------------------------------------------------------------- variants
 
-export const MATMUL_VARIANTS = ['naive', 'reg4x4', 'reg8x8', 'sg8x8', 'sg8x12', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'reg4x4', 'reg8x8', 'sg8x8', 'sg8x12', 'sg8x16', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Whether an operand's contiguous axis is a multiple of 4 long (then it is read as vec4). */
@@ -96,6 +96,7 @@ const SPECS: Record<MatmulVariant, VariantSpec> = {
   reg8x8: { rows: 8, cols: 8, lanes: 1 },
   sg8x8: { rows: 32, cols: 8, lanes: 4, subgroups: true },
   sg8x12: { rows: 32, cols: 12, lanes: 4, subgroups: true },
+  sg8x16: { rows: 32, cols: 16, lanes: 4, subgroups: true },
   tiled: { rows: 0, cols: 0, lanes: 0 }, // its own grid, below
 };
 
