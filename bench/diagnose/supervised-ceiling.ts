@@ -1,0 +1,24 @@
+// Supervised ceiling: a randomly initialised CT encoder (config overrides from env CFG) trained with
+// BCE on the 18 labels; held-out AUC per finding. args: steps lr encScale
+import { createNodeEngine } from '../../engine/node.ts';
+import { diskAssets } from '../../models/assets-node.ts';
+import { getConfig } from '../../models/config.ts';
+import { loadCohortData } from '../../models/train/cohort-data.ts';
+import { FineTuner } from '../../models/probe.ts';
+import { ParamStore } from '../../engine/params.ts';
+import { VisionEncoder } from '../../models/vision-encoder.ts';
+import { FINDINGS } from '../../models/text/index.ts';
+const e = await createNodeEngine();
+const cfg = getConfig('tiny', JSON.parse(process.env.CFG ?? '{}'));
+const data = await loadCohortData(diskAssets(), cfg);
+const store = new ParamStore(e, cfg.seed);
+new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+store.finalize();
+const tuner = await FineTuner.from(e, cfg, store);
+const steps = Number(process.argv[2] ?? 200);
+const t0 = performance.now();
+await tuner.train(data, data.trainBatch(0, Number(process.env.N ?? 256)), { steps, lr: Number(process.argv[3] ?? 1e-3), encoderLrScale: Number(process.argv[4] ?? 1), logEvery: 20,
+  onProgress: (p) => console.log(`step ${p.step} loss ${p.loss.toFixed(4)} ${((performance.now() - t0) / 1000).toFixed(0)} s`) });
+const r = await tuner.evaluate(data, data.heldout(200));
+for (const f of FINDINGS) console.log(f.padEnd(36), r.auc[f].toFixed(3));
+console.log('mean', r.meanAuc.toFixed(3), 'train s', ((performance.now() - t0) / 1000).toFixed(0));

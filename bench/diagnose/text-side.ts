@@ -1,0 +1,22 @@
+// Text-side ceiling: zero-shot with each held-out item's own report embedding in place of its CT.
+import { readFileSync } from 'node:fs';
+import { createNodeEngine } from '../../engine/node.ts';
+import { diskAssets } from '../../models/assets-node.ts';
+import { loadCohortData } from '../../models/train/cohort-data.ts';
+import { loadModel, embedTexts, embedCts } from '../../models/train/evaluate.ts';
+import { zeroShotScores, allPrompts } from '../../models/zero-shot.ts';
+import { reportDigest } from '../../models/text/digest.ts';
+import { FINDINGS } from '../../models/text/index.ts';
+const e = await createNodeEngine();
+const assets = diskAssets();
+const m = await loadModel(e, assets, new Uint8Array(readFileSync(process.argv[2])));
+const data = await loadCohortData(assets, m.cfg);
+const items = data.heldout(200);
+const tokens = (t: string) => m.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
+const texts = items.map((it) => reportDigest(data.heldoutReports[it.report].text, m.cfg.text.maxLen - 2, tokens));
+const emb = await embedTexts(m, [...new Set(texts)]);
+const prompts = await embedTexts(m, allPrompts());
+const r = zeroShotScores(texts.map((t) => emb.get(t)!), items.map((it) => it.labels), prompts, 0.1);
+const c = zeroShotScores(await embedCts(m, data, items), items.map((it) => it.labels), prompts, 0.1);
+for (const f of FINDINGS) console.log(f.padEnd(36), r.auc[f].toFixed(3), c.auc[f].toFixed(3));
+console.log('text-text mean', r.meanAuc.toFixed(3), 'ct-text mean', c.meanAuc.toFixed(3));
