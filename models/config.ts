@@ -13,6 +13,8 @@ export interface VisionConfig {
   depth: number;
   heads: number;
   mlpRatio: number;
+  /** How tokens become one vector: their mean (default) or a linear map of all of them ('flat'). */
+  pool?: 'mean' | 'flat';
 }
 
 export interface TextConfig {
@@ -43,6 +45,8 @@ export interface LossConfig {
   maskRatio: number;
   /** Entity-focused masking (off = random tokens only). */
   entityFocused: boolean;
+  /** Probability that each sentence of a report is kept in a step's text (1: the whole report). */
+  sentenceKeep?: number;
 }
 
 export interface TrainConfig {
@@ -89,7 +93,7 @@ const SMALL_BATCH_TEMPERATURE = 0.2;
 export const CONFIGS: Record<string, BiudConfig> = {
   micro: {
     name: 'micro', seed: 1, embedDim: 32,
-    ct: { size: [16, 16, 16], spacing: [20, 20, 20], patch: [8, 8, 8], width: 32, depth: 1, heads: 2, mlpRatio: 2 },
+    ct: { size: [16, 16, 16], spacing: [20, 20, 20], patch: [8, 8, 8], width: 32, depth: 1, heads: 2, mlpRatio: 2, pool: 'flat' },
     text: { maxLen: 32, width: 32, depth: 1, heads: 2, mlpRatio: 2, vocab: 'sub' },
     expert: {
       image: { size: [1, 32, 32], spacing: [1, 10, 10], patch: [1, 8, 8], width: 32, depth: 1, heads: 2, mlpRatio: 2 },
@@ -103,7 +107,7 @@ export const CONFIGS: Record<string, BiudConfig> = {
   },
   tiny: {
     name: 'tiny', seed: 1, embedDim: 256,
-    ct: { size: [64, 64, 64], spacing: [5, 5, 5], patch: [16, 16, 16], width: 64, depth: 2, heads: 4, mlpRatio: 2 },
+    ct: { size: [64, 64, 64], spacing: [5, 5, 5], patch: [16, 16, 16], width: 64, depth: 2, heads: 4, mlpRatio: 2, pool: 'flat' },
     text: { maxLen: 96, width: 64, depth: 2, heads: 4, mlpRatio: 2, vocab: 'sub' },
     expert: {
       image: { size: [1, 64, 64], spacing: [1, 5, 5], patch: [1, 8, 8], width: 64, depth: 2, heads: 4, mlpRatio: 2 },
@@ -174,12 +178,15 @@ export function validate(c: BiudConfig): void {
       if (s % v.patch[i]) throw new BiudError(`${c.name}: ${what} size [${v.size}] is not a multiple of its patch [${v.patch}]`);
     });
     if (v.width % v.heads) throw new BiudError(`${c.name}: ${what} width ${v.width} is not a multiple of its ${v.heads} heads`);
+    if (v.pool !== undefined && v.pool !== 'mean' && v.pool !== 'flat') throw new BiudError(`${c.name}: ${what} pool "${v.pool}" is neither "mean" nor "flat"`);
   };
   check(c.ct, 'CT');
   check(c.expert.image, 'X-ray');
   for (const [t, what] of [[c.text, 'text'], [c.expert.text, 'expert text']] as const) {
     if (t.width % t.heads) throw new BiudError(`${c.name}: ${what} width ${t.width} is not a multiple of its ${t.heads} heads`);
   }
+  const keep = c.loss.sentenceKeep;
+  if (keep !== undefined && !(keep > 0 && keep <= 1)) throw new BiudError(`${c.name}: sentenceKeep must be in (0, 1], got ${keep}`);
   if (c.train.batch < 2) throw new BiudError(`${c.name}: a contrastive batch needs at least 2 pairs, got ${c.train.batch}`);
 }
 

@@ -7,6 +7,25 @@ import type { StepInputs } from '../biud.ts';
 import type { BiudConfig } from '../config.ts';
 import type { CtItem, Report } from './data.ts';
 import { cosineRows } from '../retrieval.ts';
+import { splitSentences } from '../text/sentences.ts';
+import { mulberry32 } from '../text/rng.ts';
+
+/**
+ * Sentence sampling: each sentence of `text` kept with probability `keep` (at least one), in its
+ * original order. Every subset of a report's sentences still describes its CT truly, and short
+ * subsets are what zero-shot prompts look like ("No pleural effusion."), so the text encoder
+ * learns to place one-sentence texts where the CTs they describe are (CXR-CLIP samples
+ * sentences the same way).
+ */
+export function sampleSentences(text: string, keep: number, seed: number): string {
+  if (keep >= 1) return text;
+  const spans = splitSentences(text);
+  if (spans.length < 2) return text;
+  const rng = mulberry32(seed);
+  let kept = spans.filter(() => rng() < keep);
+  if (!kept.length) kept = [spans[Math.floor(rng() * spans.length)]];
+  return kept.map((sp) => text.slice(sp.start, sp.end)).join(' ');
+}
 
 export interface Correction {
   step: number;
@@ -90,7 +109,7 @@ export function hostBatch(
   const labels: number[] = [];
   const masked: number[][] = [];
   items.forEach((it, b) => {
-    const text = inputs?.[it.report] ?? reports[it.report].text;
+    const text = sampleSentences(inputs?.[it.report] ?? reports[it.report].text, cfg.loss.sentenceKeep ?? 1, (cfg.seed * 7_919 + step * 104_729 + b * 31) >>> 0);
     const enc = tok.encode(text, T);
     ids.set(enc.ids, b * T);
     mask.set(enc.mask, b * T);

@@ -18,4 +18,5 @@ import './phantom.gpu.ts';
 import './drr.gpu.ts';
 import './report-gen.gpu.ts';
 import './probe.gpu.ts';
+import './vision-encoder.gpu.ts';
 import './trainer.gpu.ts';
