@@ -7,7 +7,7 @@ import { getConfig } from '../../models/config.ts';
 import { VisionEncoder } from '../../models/vision-encoder.ts';
 import { suite, expectClose, expectTrue, expectEqual, randomArray } from './harness.ts';
 
-suite('vision encoder', (test) => {
+suite('vision-encoder', (test) => {
   test("pool 'flat' is pool_proj(all tokens) and sees where things are; 'mean' averages", async (e) => {
     const cfg = getConfig('micro');
     expectEqual(cfg.ct.pool, 'flat', 'micro pools flat');
