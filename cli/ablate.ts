@@ -7,7 +7,7 @@ import path from 'node:path';
 import { getConfig } from '../models/config.ts';
 import { FINDINGS } from '../models/text/index.ts';
 import { EXPERT_FILE } from '../models/train/checkpoint.ts';
-import { helpText, parseArgs, optionalNumber, readInput, type OptionSpec } from './args.ts';
+import { helpText, parseArgs, optionalNumber, readInput, POOL_OPTION, poolOverride, type OptionSpec } from './args.ts';
 import { runTrainJob, zeroShotJson } from './train-job.ts';
 
 const spec: OptionSpec = {
@@ -15,11 +15,12 @@ const spec: OptionSpec = {
   steps: { type: 'number', help: "BIUD steps per run (default: the config's)" },
   lr: { type: 'number', help: "peak learning rate (default: the config's)" },
   'expert-steps': { type: 'number', help: "X-ray expert steps (default: the config's)" },
+  pool: POOL_OPTION,
   out: { type: 'string', help: 'folder of the four runs (default runs/ablate-CONFIG)' },
   seed: { type: 'number', help: "seed (default: the config's)" },
   expert: { type: 'string', help: 'X-ray expert weights (xray_expert.safetensors) for all four runs, instead of training one in the first' },
 };
-const USAGE = 'biud ablate --config tiny [--steps N] [--lr X] [--expert FILE] [--out DIR]';
+const USAGE = 'biud ablate --config tiny [--steps N] [--lr X] [--pool mean|flat] [--expert FILE] [--out DIR]';
 
 export const RUNS = [
   { name: 'CLIP', switches: { roco: false, distill: false, efm: false } },
@@ -41,14 +42,14 @@ export async function run(argv: string[]): Promise<number> {
   const results: { name: string; switches: object; seconds: number; zero_shot: ReturnType<typeof zeroShotJson> | null }[] = [];
   let expert: Uint8Array | undefined = o.expert ? readInput(String(o.expert), 'X-ray expert weights (--expert)') : undefined;
   for (const [i, r] of RUNS.entries()) {
-    const cfg = getConfig(String(o.config), { seed: num('seed'), train: { steps: num('steps'), lr: num('lr') }, expert: { steps: num('expert-steps') }, loss: { roco: r.switches.roco } });
+    const cfg = getConfig(String(o.config), { seed: num('seed'), train: { steps: num('steps'), lr: num('lr') }, ct: { pool: poolOverride(a) }, expert: { steps: num('expert-steps') }, loss: { roco: r.switches.roco } });
     const dir = path.join(out, `${i + 1}-${r.name.replace(/[^A-Za-z]+/g, '-').replace(/^-|-$/g, '').toLowerCase()}`);
     const res = await runTrainJob({ cfg, switches: r.switches, out: dir, expertWeights: expert, label: r.name });
     if (!expert) expert = new Uint8Array(readFileSync(path.join(dir, EXPERT_FILE)));
     results.push({ name: r.name, switches: r.switches, seconds: res.seconds, zero_shot: res.zeroShot ? zeroShotJson(res.zeroShot) : null });
     writeFileSync(path.join(out, 'ablation.json'), JSON.stringify({ config: o.config, runs: results }, null, 1));
   }
-  const md = ablationTable(results, `biud ablate --config ${o.config}${o.steps ? ` --steps ${o.steps}` : ''}${o.lr ? ` --lr ${o.lr}` : ''}${o.expert ? ` --expert ${o.expert}` : ''}`);
+  const md = ablationTable(results, `biud ablate --config ${o.config}${o.steps ? ` --steps ${o.steps}` : ''}${o.lr ? ` --lr ${o.lr}` : ''}${o.pool ? ` --pool ${o.pool}` : ''}${o.expert ? ` --expert ${o.expert}` : ''}`);
   writeFileSync(path.join(out, 'ablation.md'), md);
   console.log(md);
   return 0;

@@ -63,3 +63,10 @@ export function optionalNumber(p: Parsed, name: string): number | undefined {
   const v = p.options[name];
   return v === undefined ? undefined : (v as number);
 }
+
+/** `--pool mean|flat` of `biud train` and `biud ablate`: the CT encoder's pooling, checked by the config. */
+export const POOL_OPTION = { type: 'string', help: "how the CT encoder pools its tokens: mean or flat (default: the config's)" } as const;
+export function poolOverride(p: Parsed): 'mean' | 'flat' | undefined {
+  const v = p.options.pool;
+  return v === undefined ? undefined : (String(v) as 'mean' | 'flat');
+}

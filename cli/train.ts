@@ -4,7 +4,7 @@
 // and the zero-shot AUC on the held-out cohort at the end.
 import { BiudError } from '../engine/errors.ts';
 import { getConfig } from '../models/config.ts';
-import { helpText, parseArgs, readInput, optionalNumber, type OptionSpec } from './args.ts';
+import { helpText, parseArgs, readInput, optionalNumber, POOL_OPTION, poolOverride, type OptionSpec } from './args.ts';
 import { runTrainJob } from './train-job.ts';
 
 const spec: OptionSpec = {
@@ -20,7 +20,7 @@ const spec: OptionSpec = {
   'expert-steps': { type: 'number', help: "X-ray expert CLIP steps (default: the config's)" },
   batch: { type: 'number', help: "batch size (default: the config's)" },
   lr: { type: 'number', help: "peak learning rate (default: the config's)" },
-  pool: { type: 'string', help: "how the CT encoder pools its tokens: mean or flat (default: the config's)" },
+  pool: POOL_OPTION,
   'sentence-keep': { type: 'number', help: "probability of keeping each report sentence in a step's text (default: the config's)" },
   seed: { type: 'number', help: "seed of patients, pairing and batch order (default: the config's)" },
   eval: { type: 'boolean', default: true, help: 'zero-shot AUC on the held-out cohort at the end (--no-eval)' },
@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = getConfig(String(o.config), {
     seed: num('seed'),
     train: { steps, batch: num('batch'), lr: num('lr') },
-    ct: { pool: o.pool === undefined ? undefined : (String(o.pool) as 'mean' | 'flat') },
+    ct: { pool: poolOverride(a) },
     expert: { steps: num('expert-steps') },
     loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep') },
   });
