@@ -74,7 +74,7 @@ export class VisionEncoder {
     // [B, T·W] → [B, W]: a finding is a few voxels in one place (a calcified coronary, a nodule),
     // and a mean over 65 tokens of a two-block encoder dilutes it 65-fold and forgets where it
     // was. Measured on `tiny` trained supervised (bench/diagnose/supervised-ceiling.ts 300 1e-3
-    // 0.1): held-out AUC 0.604 → 0.670, and it fits its own training volumes to 0.82.
+    // 0.1): held-out AUC 0.604 → 0.670; on its own training volumes 0.67 → 0.82.
     // At 1,025 tokens (small, base) the map would be 67M+ weights, so those keep the mean.
     const pooled = this.flat ? this.flat.forward(h.reshape([B, -1])) : ops.mean(h, 1);
     return { embedding: this.head.forward(pooled), tokens: h, cls: pooled };
