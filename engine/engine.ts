@@ -211,6 +211,9 @@ export class Engine {
   }
 
   destroyFixedBuffer(buffer: GPUBuffer): void {
+    // Work recorded but not yet submitted may use this buffer, and WebGPU refuses a submit that
+    // names a destroyed buffer: submit it first (a destroy after submit waits for that work).
+    this.flush();
     this.fixed -= buffer.size;
     buffer.destroy();
   }

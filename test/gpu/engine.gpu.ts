@@ -116,6 +116,24 @@ suite('engine', (test) => {
     expectEqual(e.memory().buffersCreated, created, 'a second scope of the same shapes creates no buffers');
   });
 
+  test('a parameter store destroyed while its work is still recorded breaks nothing after it', async (e) => {
+    await e.sync();
+    const store = new ParamStore(e, 5);
+    const w = store.param('w', [64], randomArray(64, 30));
+    store.finalize();
+    // Recorded, not submitted: a gradient into the store's slab and a zeroing of it.
+    ops.sum(ops.mul(w, w)).backward();
+    store.zeroGrad();
+    store.destroy();
+    const x = e.tensor(randomArray(16, 31));
+    const y = ops.mul(x, x);
+    const got = (await y.data()) as Float32Array;
+    const xs = (await x.data()) as Float32Array;
+    expectClose(got, xs.map((v) => v * v), 'work after the destroy runs and reads back', 1e-6);
+    x.dispose();
+    y.dispose();
+  });
+
   test('a two-layer MLP trains for 200 steps: loss falls, memory stays flat', async (e) => {
     await trainMlp(e);
   });
