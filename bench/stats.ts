@@ -82,6 +82,8 @@ export interface BenchReport {
   /** Per case, the relative difference of a layout-independent checksum (Σ y²) between engine and peer. */
   checks?: Record<string, number>;
   peer?: string;
+  /** The machine: on a software adapter (SwiftShader) its CPU is the hardware being measured. */
+  host?: { cpu: string; cores: number; browser?: string };
   command?: string;
   date?: string;
   seconds?: number;
@@ -237,8 +239,9 @@ export function formatReport(r: BenchReport): string {
   if (r.command) parts.push(`Made by \`${r.command}\`${r.date ? ` on ${r.date}` : ''}${r.seconds ? ` in ${Math.round(r.seconds)} s` : ''}.`);
   parts.push(
     `Adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || '(unnamed)'}` +
-      `${a.isFallbackAdapter ? ' (fallback adapter)' : ''}, in ${a.runtime}; peer: ${r.peer ?? 'none'}.`,
+      `${a.isFallbackAdapter ? ' (fallback adapter)' : ''}, in ${a.runtime}${r.host?.browser ? ` (${r.host.browser})` : ''}; peer: ${r.peer ?? 'none'}.`,
   );
+  if (r.host) parts.push(`Host: ${r.host.cpu}, ${r.host.cores} cores.`);
   parts.push(
     `Measured peak: ${r.peak.gflops.toFixed(1)} GFLOP/s (fma() chains in registers${r.peak_detail?.fma_kernel ? `: ${r.peak_detail.fma_kernel}` : ''}` +
       `${r.peak_detail?.fma_gflops_second ? `; mean of ${r.peak_detail.fma_gflops_first} before and ${r.peak_detail.fma_gflops_second} after the cases` : ''}), ` +

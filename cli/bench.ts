@@ -3,7 +3,8 @@
 // adapter's measured peak (bench/). In headless Chromium by default (what users' runs use), or in
 // Node on Dawn. Prints a markdown table; with --out, writes the JSON there and the table beside it
 // (FILE with .md).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, helpText, type OptionSpec } from './args.ts';
@@ -64,11 +65,25 @@ async function inBrowser(opts: PageOptions, chromiumPath: string): Promise<Bench
     server.close();
     throw new BiudError(`Playwright could not be loaded (${(e as Error).message}); run npm install, or use --adapter node`);
   }
-  const browser = await pw.chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  if (!existsSync(chromiumPath)) {
+    server.close();
+    throw new BiudError(
+      `no Chromium at ${chromiumPath}: the benchmark runs in headless Chromium, whose SwiftShader is the adapter on a machine ` +
+        'without a GPU (sudo apt-get install -y chromium libvulkan1; or set CHROMIUM_PATH, or use --adapter node)',
+    );
+  }
+  let browser: import('@playwright/test').Browser;
   try {
+    browser = await pw.chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  } catch (e) {
+    server.close();
+    throw new BiudError(`Chromium (${chromiumPath}) did not start: ${(e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    const version = browser.version();
     const page = await browser.newPage();
     page.on('console', (m) => {
       const t = m.text();
@@ -78,7 +93,9 @@ async function inBrowser(opts: PageOptions, chromiumPath: string): Promise<Bench
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     await page.goto(`${url}bench-page/index.html`);
     await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: 60_000 });
-    return await page.evaluate((o) => (window as unknown as { __bench: { run(o: unknown): Promise<BenchReport> } }).__bench.run(o), opts);
+    const report = await page.evaluate((o) => (window as unknown as { __bench: { run(o: unknown): Promise<BenchReport> } }).__bench.run(o), opts);
+    report.host = { cpu: '', cores: 0, browser: `Chromium ${version}` };
+    return report;
   } finally {
     await browser.close();
     server.close();
@@ -132,6 +149,8 @@ export async function run(argv: string[]): Promise<number> {
   };
   const t0 = Date.now();
   const report = adapter === 'browser' ? await inBrowser(opts, process.env.CHROMIUM_PATH ?? String(o.chromium)) : await inNode(opts);
+  const cpus = os.cpus();
+  report.host = { ...report.host, cpu: `${cpus[0]?.model ?? 'unknown CPU'} (${os.arch()})`, cores: cpus.length };
   report.command = ['biud', 'bench', ...argv].join(' ');
   report.date = new Date().toISOString().slice(0, 10);
   report.seconds = Math.round((Date.now() - t0) / 1000);

@@ -2,11 +2,19 @@
 // (its bindings and helpers) behind `enable subgroups;` by engine/ops/matmul.ts, only on an
 // adapter whose subgroups are exactly 4 lanes (SwiftShader: its SIMD width).
 //
-// On a software adapter every per-lane load is a gather, and the lanes of a SIMD group are the
-// invocations of a subgroup. Here the four lanes own four 8-row strips of one tile and need the
-// same 4×4 blocks of op(B): lane l reads only row k+l of each block (TB: column l) and the block
-// is assembled with subgroupBroadcast, a register shuffle. Per step of 4 along K a lane then
-// loads 8 vec4 of A and RN/4 vec4 of B, instead of RN of B.
+// On a software adapter the lanes of a SIMD group are the invocations of a subgroup, and every
+// load whose address is computed at run time is a gather, one float per lane per instruction
+// (SwiftShader issues a plain vector load only for offsets it knows when compiling). Here the
+// four lanes own four 8-row strips of one tile and need the same 4×4 blocks of op(B): lane l
+// reads only row k+l of each block (TB: column l) and the block is assembled with
+// subgroupBroadcast. Per step of 4 along K a lane then loads 8 vec4 of A and RN/4 vec4 of B,
+// instead of RN of B.
+//
+// Where the time goes (sg8x12 at 1024³, Node, SwiftShader on a 2-core AMD EPYC; the loop with its
+// loads alone, then with its FMAs alone): the gathers about a third, the broadcasts a fifth, the
+// FMAs the rest, at a third of the adapter's FMA peak since 96 accumulators per lane do not fit
+// in registers. Larger blocks (16×16 per lane: fewer loads per FMA) were 30% faster there but not
+// in Chromium's SwiftShader, and slower at the model's shapes, so they are not kept.
 
 // Lane `lane`'s quarter of B's block at rows k..k+3: element (lane, j) for j = 0..3 (TB: (kk, lane)
 // for kk = 0..3).

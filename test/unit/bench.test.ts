@@ -101,6 +101,11 @@ describe('formatting', () => {
     expect(md).toContain('Made by `biud bench`');
     expect(md).toContain('## Training step');
     expect(md).toContain('- a note');
+    expect(md).not.toContain('Host:');
+    // On a software adapter the host CPU is what is measured: the report names it, and the browser.
+    const withHost = formatReport({ ...r, adapter: { ...r.adapter, runtime: 'browser' }, host: { cpu: 'AMD EPYC (x64)', cores: 2, browser: 'Chromium 156' } });
+    expect(withHost).toContain('in browser (Chromium 156)');
+    expect(withHost).toContain('Host: AMD EPYC (x64), 2 cores.');
   });
 });
 
