@@ -147,3 +147,58 @@ fn fill(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= u.n) { return; }
   y[u.off_y + i] = u.alpha;
 }
+
+// ---------------------------------------------------------------- four floats at a time
+//
+// The flat entries again over vec4s, two per invocation; the launcher picks them when the element
+// count and every offset are multiples of 4 (so every row starts on a vec4). On a software adapter
+// each access costs a gather or scatter and its own bounds check, and each invocation its own
+// set-up, so whole vec4s, two per invocation, run about four times faster than one float per
+// invocation (y = 2a + 1 on 66,560 floats, Node, SwiftShader: 0.43 → 1.8 GB/s). The same buffers
+// as a, b and y, bound as vec4 arrays (an entry point uses one or the other).
+
+@group(0) @binding(1) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> y4: array<vec4f>;
+
+fn unary4(x: vec4f) -> vec4f { return vec4f(unary(x.x), unary(x.y), unary(x.z), unary(x.w)); }
+fn binary4(x: vec4f, z: vec4f) -> vec4f { return vec4f(binary(x.x, z.x), binary(x.y, z.y), binary(x.z, z.z), binary(x.w, z.w)); }
+
+@compute @workgroup_size(WG)
+fn map_flat4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = 2u * linear(gid, nwg);
+  let n = u.n >> 2u;
+  let oa = u.off_a >> 2u;
+  let oy = u.off_y >> 2u;
+  if (i < n) { y4[oy + i] = unary4(a4[oa + i]); }
+  if (i + 1u < n) { y4[oy + i + 1u] = unary4(a4[oa + i + 1u]); }
+}
+
+@compute @workgroup_size(WG)
+fn zip_flat4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = 2u * linear(gid, nwg);
+  let n = u.n >> 2u;
+  let oa = u.off_a >> 2u;
+  let ob = u.off_b >> 2u;
+  if (i < n) { y4[i] = binary4(a4[oa + i], b4[ob + i]); }
+  if (i + 1u < n) { y4[i + 1u] = binary4(a4[oa + i + 1u], b4[ob + i + 1u]); }
+}
+
+@compute @workgroup_size(WG)
+fn axpy4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = 2u * linear(gid, nwg);
+  let n = u.n >> 2u;
+  let oa = u.off_a >> 2u;
+  let oy = u.off_y >> 2u;
+  if (i < n) { y4[oy + i] += u.alpha * a4[oa + i]; }
+  if (i + 1u < n) { y4[oy + i + 1u] += u.alpha * a4[oa + i + 1u]; }
+}
+
+@compute @workgroup_size(WG)
+fn fill4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = 2u * linear(gid, nwg);
+  let n = u.n >> 2u;
+  let oy = u.off_y >> 2u;
+  if (i < n) { y4[oy + i] = vec4f(u.alpha); }
+  if (i + 1u < n) { y4[oy + i + 1u] = vec4f(u.alpha); }
+}

@@ -15,7 +15,22 @@ const K = {
   zipFlat: new Kernel('elementwise.zip_flat', src, 'zip_flat'),
   axpy: new Kernel('elementwise.axpy', src, 'axpy'),
   fill: new Kernel('elementwise.fill', src, 'fill'),
+  // The flat ones four floats at a time, where counts and offsets allow (elementwise.wgsl).
+  mapFlat4: new Kernel('elementwise.map_flat4', src, 'map_flat4'),
+  zipFlat4: new Kernel('elementwise.zip_flat4', src, 'zip_flat4'),
+  axpy4: new Kernel('elementwise.axpy4', src, 'axpy4'),
+  fill4: new Kernel('elementwise.fill4', src, 'fill4'),
 };
+
+/** Whether a flat launch over n elements at these element offsets can run on vec4s. */
+function vec4able(n: number, ...offsets: number[]): boolean {
+  return n % 4 === 0 && offsets.every((o) => o % 4 === 0);
+}
+
+/** Workgroups for the vec4 entries: two vec4s per invocation. */
+function grid4(e: Engine, n: number): [number, number] {
+  return e.grid1d(Math.ceil(n / 8), WG);
+}
 export const WG = 64;
 const MAX_RANK = 8;
 
@@ -109,6 +124,15 @@ export function launchMap(op: number, shape: readonly number[], src: StridedView
   if (shape.length > MAX_RANK) throw new BiudError(`rank ${shape.length} is over the elementwise kernels' limit of ${MAX_RANK}`);
   const n = numel(shape);
   const flat = isContiguous(shape, src.strides) && isContiguous(shape, dst.strides);
+  if (flat && vec4able(n, src.offset ?? 0, dst.offset ?? 0)) {
+    e.dispatch(K.mapFlat4, {
+      bindings: { a4: src.tensor, y4: dst.tensor },
+      uniforms: params(n, { offA: src.offset, offY: dst.offset, alpha, beta }),
+      workgroups: grid4(e, n),
+      constants: { OP: op },
+    });
+    return;
+  }
   const sq = squeezeDims(shape, src.strides, dst.strides);
   e.dispatch(flat ? K.mapFlat : K.map, {
     bindings: { a: src.tensor, y: dst.tensor },
@@ -124,6 +148,10 @@ function launchZip(op: number, a: Tensor, b: Tensor, outShape: readonly number[]
   const n = y.size;
   const same = sameShape(a.shape, outShape) && sameShape(b.shape, outShape);
   if (outShape.length > MAX_RANK) throw new BiudError(`rank ${outShape.length} is over the elementwise kernels' limit of ${MAX_RANK}`);
+  if (same && vec4able(n)) {
+    e.dispatch(K.zipFlat4, { bindings: { a4: a, b4: b, y4: y }, uniforms: params(n, { alpha, beta }), workgroups: grid4(e, n), constants: { OP: op } });
+    return y;
+  }
   const sq = squeezeDims(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
   e.dispatch(same ? K.zipFlat : K.zip, {
     bindings: { a, b, y },
@@ -274,10 +302,11 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 export function addInto(dst: Tensor, src: Tensor, alpha = 1): void {
   if (dst.size !== src.size) throw new BiudError(`addInto: ${src.size} elements into ${dst.size}`);
   const e = dst.engine;
-  e.dispatch(K.axpy, {
-    bindings: { a: src, y: dst },
+  const v4 = vec4able(dst.size);
+  e.dispatch(v4 ? K.axpy4 : K.axpy, {
+    bindings: v4 ? { a4: src, y4: dst } : { a: src, y: dst },
     uniforms: params(dst.size, { alpha }),
-    workgroups: e.grid1d(dst.size, WG),
+    workgroups: v4 ? grid4(e, dst.size) : e.grid1d(dst.size, WG),
   });
 }
 
@@ -290,10 +319,11 @@ export function fill(e: Engine, shape: readonly number[], value: number): Tensor
 
 export function fillInto(y: Tensor, value: number): void {
   const e = y.engine;
-  e.dispatch(K.fill, {
-    bindings: { y },
+  const v4 = vec4able(y.size);
+  e.dispatch(v4 ? K.fill4 : K.fill, {
+    bindings: v4 ? { y4: y } : { y },
     uniforms: params(y.size, { alpha: value }),
-    workgroups: e.grid1d(y.size, WG),
+    workgroups: v4 ? grid4(e, y.size) : e.grid1d(y.size, WG),
   });
 }
 

@@ -43,6 +43,54 @@ suite('elementwise', (test) => {
     }
   });
 
+  // The flat kernels have vec4 twins (two vec4s per invocation) that run where the element count
+  // and every offset are multiples of 4: check both routes are taken where they should be and both
+  // give the reference, including a last invocation with one vec4 and a tail the scalar kernel keeps.
+  test('flat ops run on vec4s where counts and offsets allow, on floats otherwise; both match the reference', async (e) => {
+    const ran: string[] = [];
+    const dispatch = e.dispatch;
+    e.dispatch = function (this: typeof e, ...args: Parameters<typeof e.dispatch>) {
+      ran.push(args[0].name);
+      return dispatch.apply(this, args);
+    } as typeof e.dispatch;
+    try {
+      for (const n of [4, 8, 12, 20, 1000, 1, 5, 7, 1001]) {
+        const v4 = n % 4 === 0;
+        const x = randomArray(n, n, 0.2, 2);
+        const z = randomArray(n, n + 1, 0.2, 2);
+        ran.length = 0;
+        const y = e.scope(() => ops.exp(e.tensor(x, [n])));
+        expectEqual(ran.filter((k) => k.startsWith('elementwise.')), [v4 ? 'elementwise.map_flat4' : 'elementwise.map_flat'], `exp over ${n}: kernel`);
+        expectClose(await y.data(), ops.unaryRef('exp', x), `exp over ${n}`, 1e-6);
+        ran.length = 0;
+        const s = e.scope(() => ops.mul(e.tensor(x, [n]), e.tensor(z, [n])));
+        expectEqual(ran.filter((k) => k.startsWith('elementwise.')), [v4 ? 'elementwise.zip_flat4' : 'elementwise.zip_flat'], `mul over ${n}: kernel`);
+        expectClose(await s.data(), ops.binaryRef('mul', x, [n], z, [n]).data, `mul over ${n}`, 1e-6);
+        ran.length = 0;
+        ops.addInto(s, y, -0.5);
+        expectEqual(ran, [v4 ? 'elementwise.axpy4' : 'elementwise.axpy'], `addInto over ${n}: kernel`);
+        expectClose(await s.data(), x.map((xi, i) => xi * z[i] - 0.5 * Math.fround(Math.exp(xi))), `addInto over ${n}`, 1e-5);
+        ran.length = 0;
+        ops.fillInto(y, 2.5);
+        expectEqual(ran, [v4 ? 'elementwise.fill4' : 'elementwise.fill'], `fillInto over ${n}: kernel`);
+        expectClose(await y.data(), new Float32Array(n).fill(2.5), `fillInto over ${n}`, 0);
+        y.dispose();
+        s.dispose();
+      }
+      // Slices at an offset: rows 1..3 of [3,4] start at a multiple of 4 (vec4s), of [3,5] not (floats).
+      for (const cols of [4, 5]) {
+        const x = randomArray(3 * cols, 40 + cols);
+        ran.length = 0;
+        const y = e.scope(() => ops.slice(e.tensor(x, [3, cols]), 0, 1, 3));
+        expectEqual(ran.filter((k) => k.startsWith('elementwise.')), [cols === 4 ? 'elementwise.map_flat4' : 'elementwise.map_flat'], `slice of [3,${cols}]: kernel`);
+        expectClose(await y.data(), x.slice(cols), `slice of [3,${cols}]`, 0);
+        y.dispose();
+      }
+    } finally {
+      e.dispatch = dispatch;
+    }
+  });
+
   test('shape mismatch is a clear error', async (e) => {
     const a = e.tensor(new Float32Array(6), [2, 3]);
     const b = e.tensor(new Float32Array(4), [4]);
