@@ -51,7 +51,19 @@ async function buildPage(root: string): Promise<void> {
   );
 }
 
+/** This machine: on a software adapter its CPU is the hardware the benchmark measures. */
+function hostInfo(browser?: string): NonNullable<BenchReport['host']> {
+  const cpus = os.cpus();
+  return { cpu: `${cpus[0]?.model ?? 'unknown CPU'} (${os.arch()})`, cores: cpus.length, browser };
+}
+
 async function inBrowser(opts: PageOptions, chromiumPath: string): Promise<BenchReport> {
+  if (!existsSync(chromiumPath)) {
+    throw new BiudError(
+      `no Chromium at ${chromiumPath}: the benchmark runs in headless Chromium, whose SwiftShader is the adapter on a machine ` +
+        'without a GPU (sudo apt-get install -y chromium libvulkan1; or set CHROMIUM_PATH, or use --adapter node)',
+    );
+  }
   const root = repoRoot();
   await buildPage(root);
   const { serve } = (await import(pathToFileURL(path.join(root, 'bin', 'serve.mjs')).href)) as {
@@ -64,13 +76,6 @@ async function inBrowser(opts: PageOptions, chromiumPath: string): Promise<Bench
   } catch (e) {
     server.close();
     throw new BiudError(`Playwright could not be loaded (${(e as Error).message}); run npm install, or use --adapter node`);
-  }
-  if (!existsSync(chromiumPath)) {
-    server.close();
-    throw new BiudError(
-      `no Chromium at ${chromiumPath}: the benchmark runs in headless Chromium, whose SwiftShader is the adapter on a machine ` +
-        'without a GPU (sudo apt-get install -y chromium libvulkan1; or set CHROMIUM_PATH, or use --adapter node)',
-    );
   }
   let browser: import('@playwright/test').Browser;
   try {
@@ -94,7 +99,7 @@ async function inBrowser(opts: PageOptions, chromiumPath: string): Promise<Bench
     await page.goto(`${url}bench-page/index.html`);
     await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: 60_000 });
     const report = await page.evaluate((o) => (window as unknown as { __bench: { run(o: unknown): Promise<BenchReport> } }).__bench.run(o), opts);
-    report.host = { cpu: '', cores: 0, browser: `Chromium ${version}` };
+    report.host = hostInfo(`Chromium ${version}`);
     return report;
   } finally {
     await browser.close();
@@ -149,8 +154,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const t0 = Date.now();
   const report = adapter === 'browser' ? await inBrowser(opts, process.env.CHROMIUM_PATH ?? String(o.chromium)) : await inNode(opts);
-  const cpus = os.cpus();
-  report.host = { ...report.host, cpu: `${cpus[0]?.model ?? 'unknown CPU'} (${os.arch()})`, cores: cpus.length };
+  report.host ??= hostInfo();
   report.command = ['biud', 'bench', ...argv].join(' ');
   report.date = new Date().toISOString().slice(0, 10);
   report.seconds = Math.round((Date.now() - t0) / 1000);
