@@ -21,11 +21,24 @@ const spec: OptionSpec = {
   batch: { type: 'number', help: "batch size (default: the config's)" },
   lr: { type: 'number', help: "peak learning rate (default: the config's)" },
   pool: POOL_OPTION,
+  stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE, e.g. 16x4 (16 filters of 4³ voxels), or none (default: the config's)" },
+  'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
   'sentence-keep': { type: 'number', help: "probability of keeping each report sentence in a step's text (default: the config's)" },
+  patients: { type: 'number', help: "training patients rendered once and reused (default: the config's); 0 renders a new patient for every sample" },
   seed: { type: 'number', help: "seed of patients, pairing and batch order (default: the config's)" },
   eval: { type: 'boolean', default: true, help: 'zero-shot AUC on the held-out cohort at the end (--no-eval)' },
 };
 const USAGE = 'biud train --config tiny --steps N --out DIR [--resume] [--no-roco] [--no-distill] [--no-efm] [--reports CSV]';
+
+/** `--stem 16x4` → 16 filters of 4³ voxels; `--stem none` → no stem. */
+function stemOverride(v: unknown): { stem?: { channels: number; size: [number, number, number] } | null } {
+  if (v === undefined) return {};
+  const m = /^(\d+)x(\d+)$/.exec(String(v));
+  if (String(v) === 'none') return { stem: null };
+  if (!m) throw new BiudError(`--stem must be CHANNELSxSIZE (e.g. 16x4) or none, got "${v}"`);
+  const s = Number(m[2]);
+  return { stem: { channels: Number(m[1]), size: [s, s, s] } };
+}
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv, spec);
@@ -41,8 +54,10 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = getConfig(String(o.config), {
     seed: num('seed'),
     train: { steps, batch: num('batch'), lr: num('lr') },
-    ct: { pool: poolOverride(a) },
+    ct: { pool: poolOverride(a), ...stemOverride(o.stem) },
+    text: { init: o['text-init'] as 'scratch' | 'expert' | undefined },
     expert: { steps: num('expert-steps') },
+    data: { trainPatients: num('patients') },
     loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep') },
   });
   const r = await runTrainJob({

@@ -15,6 +15,12 @@ export interface VisionConfig {
   mlpRatio: number;
   /** How tokens become one vector: their mean (default) or a linear map of all of them ('flat'). */
   pool?: 'mean' | 'flat';
+  /**
+   * 3-D only: a convolutional stem before the patch embedding: `channels` filters of `size`
+   * voxels (kernel = stride, dividing the patch) and a GELU; the patch embedding then maps the
+   * stem's features of each patch. Absent or null: the patch embedding reads the voxels directly.
+   */
+  stem?: { channels: number; size: [number, number, number] } | null;
 }
 
 export interface TextConfig {
@@ -25,6 +31,12 @@ export interface TextConfig {
   mlpRatio: number;
   /** 'sub': the WordPiece tokens that occur in the shipped reports; 'bert': all 30,522. */
   vocab: 'sub' | 'bert';
+  /**
+   * BIUD's report encoder only: start from random weights ('scratch', default) or from the frozen
+   * X-ray expert's text encoder ('expert'; its configuration must match), the way the paper's
+   * report encoder starts from a pretrained language model rather than from nothing.
+   */
+  init?: 'scratch' | 'expert';
 }
 
 export interface LossConfig {
@@ -78,7 +90,12 @@ export interface BiudConfig {
   loss: LossConfig;
   train: TrainConfig;
   /** Cohort sizes: synthetic training volumes come from a seed each step; these are the held-out sets. */
-  data: { heldout: number; retrievalTopK: number };
+  data: {
+    heldout: number;
+    retrievalTopK: number;
+    /** Training patients rendered once and reused (default 256); 0 renders a new patient for every sample. */
+    trainPatients?: number;
+  };
 }
 
 const loss = (o: Partial<LossConfig> = {}): LossConfig => ({
@@ -185,12 +202,26 @@ export function validate(c: BiudConfig): void {
     });
     if (v.width % v.heads) throw new BiudError(`${c.name}: ${what} width ${v.width} is not a multiple of its ${v.heads} heads`);
     if (v.pool !== undefined && v.pool !== 'mean' && v.pool !== 'flat') throw new BiudError(`${c.name}: ${what} pool "${v.pool}" is neither "mean" nor "flat"`);
+    if (v.stem) {
+      const { channels, size } = v.stem;
+      if (v.size[0] === 1) throw new BiudError(`${c.name}: ${what} has a stem, which only 3-D encoders take`);
+      if (!(Number.isInteger(channels) && channels > 0)) throw new BiudError(`${c.name}: ${what} stem channels must be a positive whole number, got ${channels}`);
+      if (size.length !== 3 || size.some((s, i) => !(s > 0) || v.patch[i] % s)) throw new BiudError(`${c.name}: ${what} stem size [${size}] does not divide its patch [${v.patch}]`);
+    }
   };
   check(c.ct, 'CT');
   check(c.expert.image, 'X-ray');
   for (const [t, what] of [[c.text, 'text'], [c.expert.text, 'expert text']] as const) {
     if (t.width % t.heads) throw new BiudError(`${c.name}: ${what} width ${t.width} is not a multiple of its ${t.heads} heads`);
   }
+  if (c.text.init !== undefined && c.text.init !== 'scratch' && c.text.init !== 'expert') throw new BiudError(`${c.name}: text init "${c.text.init}" is neither "scratch" nor "expert"`);
+  if (c.text.init === 'expert') {
+    const keys = ['maxLen', 'width', 'depth', 'heads', 'mlpRatio', 'vocab'] as const;
+    const differ = keys.filter((k) => c.text[k] !== c.expert.text[k]);
+    if (differ.length) throw new BiudError(`${c.name}: the report encoder cannot start from the X-ray expert's text encoder: they differ in ${differ.map((k) => `${k} (${c.text[k]} vs ${c.expert.text[k]})`).join(', ')}`);
+  }
+  const P = c.data.trainPatients;
+  if (P !== undefined && !(Number.isInteger(P) && P >= 0)) throw new BiudError(`${c.name}: trainPatients must be a whole number ≥ 0 (0: a new patient for every sample), got ${P}`);
   const keep = c.loss.sentenceKeep;
   if (keep !== undefined && !(keep > 0 && keep <= 1)) throw new BiudError(`${c.name}: sentenceKeep must be in (0, 1], got ${keep}`);
   if (c.train.batch < 2) throw new BiudError(`${c.name}: a contrastive batch needs at least 2 pairs, got ${c.train.batch}`);

@@ -22,6 +22,9 @@ export interface VisionOutput {
 }
 
 export class VisionEncoder {
+  /** The optional convolutional stem (config `stem`). */
+  readonly stemWeight: Tensor | null = null;
+  readonly stemBias: Tensor | null = null;
   readonly patchWeight: Tensor;
   readonly patchBias: Tensor;
   readonly cls: Tensor;
@@ -37,9 +40,17 @@ export class VisionEncoder {
     this.is2d = cfg.size[0] === 1 && cfg.patch[0] === 1;
     this.grid = cfg.size.map((s, i) => s / cfg.patch[i]);
     const patches = this.grid.reduce((a, b) => a * b, 1);
-    const k = this.is2d ? cfg.patch.slice(1) : cfg.patch;
-    const fanIn = k.reduce((a, b) => a * b, 1);
-    this.patchWeight = store.param(`${name}.patch_embed.proj.weight`, [cfg.width, 1, ...k], { uniform: 1 / Math.sqrt(fanIn) });
+    const stem = this.is2d ? undefined : cfg.stem;
+    if (stem) {
+      const fan = stem.size.reduce((a, b) => a * b, 1);
+      // Kaiming-uniform for a GELU that follows: keeps the stem's output spread near its input's.
+      this.stemWeight = store.param(`${name}.patch_embed.stem.weight`, [stem.channels, 1, ...stem.size], { uniform: Math.sqrt(6 / fan) });
+      this.stemBias = store.param(`${name}.patch_embed.stem.bias`, [stem.channels], 'zeros', { decay: false });
+    }
+    const k = this.is2d ? cfg.patch.slice(1) : stem ? cfg.patch.map((p, i) => p / stem.size[i]) : cfg.patch;
+    const cin = stem?.channels ?? 1;
+    const fanIn = cin * k.reduce((a, b) => a * b, 1);
+    this.patchWeight = store.param(`${name}.patch_embed.proj.weight`, [cfg.width, cin, ...k], { uniform: 1 / Math.sqrt(fanIn) });
     this.patchBias = store.param(`${name}.patch_embed.proj.bias`, [cfg.width], 'zeros', { decay: false });
     this.cls = store.param(`${name}.cls_token`, [1, 1, cfg.width], { normal: 0.02 }, { decay: false });
     this.pos = store.param(`${name}.pos_embed`, [1, patches + 1, cfg.width], { normal: 0.02 }, { decay: false });
@@ -54,17 +65,8 @@ export class VisionEncoder {
   forward(x: Tensor): VisionOutput {
     const B = x.shape[0];
     const W = this.cfg.width;
-    const stride = this.is2d ? this.cfg.patch.slice(1) : this.cfg.patch;
-    const conv = this.is2d ? ops.conv2d : ops.conv3d;
-    // CT input standardised around the windowed chest's typical value and spread (air ≈ 0.1,
-    // soft tissue ≈ 0.75): the patch embedding then sees contrasts rather than a large shared
-    // offset that the token LayerNorms largely normalise away.
-    const xin = this.is2d ? x : ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
-    const p = conv(xin, this.patchWeight, this.patchBias, { stride, padding: 0 });
-    // [B, W, g…] → [B, patches, W]
-    const tokens = ops.permute(p.reshape([B, W, -1]), [0, 2, 1]);
     const cls = ops.expand(this.cls, [B, 1, W]);
-    let h = ops.add(ops.concat([cls, tokens], 1), this.pos);
+    let h = ops.add(ops.concat([cls, this.embedPatches(x)], 1), this.pos);
     for (const b of this.blocks) h = b.forward(h);
     h = this.norm.forward(h);
     // Pooling uses every token, not [CLS] alone: at initialisation the residual branches are
@@ -78,5 +80,23 @@ export class VisionEncoder {
     // At 1,025 tokens (small, base) the map would be 67M+ weights, so those keep the mean.
     const pooled = this.flat ? this.flat.forward(h.reshape([B, -1])) : ops.mean(h, 1);
     return { embedding: this.head.forward(pooled), tokens: h, cls: pooled };
+  }
+
+  /** The patch tokens [B, patches, width] before [CLS] and the position embedding. */
+  embedPatches(x: Tensor): Tensor {
+    const conv = this.is2d ? ops.conv2d : ops.conv3d;
+    // CT input standardised around the windowed chest's typical value and spread (air ≈ 0.1,
+    // soft tissue ≈ 0.75): the patch embedding then sees contrasts rather than a large shared
+    // offset that the token LayerNorms largely normalise away.
+    let xin = this.is2d ? x : ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
+    // A stem turns each small cube of voxels into features with a nonlinearity before the patch
+    // embedding sums them: a linear map of a whole 16³ patch sees a 2-voxel nodule or plaque as
+    // a 1/4096 share of its input; a filter the size of the finding fires on it wherever it is.
+    const stem = this.stemWeight && this.cfg.stem;
+    if (stem) xin = ops.gelu(conv(xin, this.stemWeight!, this.stemBias, { stride: stem.size, padding: 0 }));
+    const stride = this.is2d ? this.cfg.patch.slice(1) : stem ? this.cfg.patch.map((p, i) => p / stem.size[i]) : this.cfg.patch;
+    const p = conv(xin, this.patchWeight, this.patchBias, { stride, padding: 0 });
+    // [B, W, g…] → [B, patches, W]
+    return ops.permute(p.reshape([x.shape[0], this.cfg.width, -1]), [0, 2, 1]);
   }
 }

@@ -26,7 +26,7 @@ export interface CohortDataOptions {
   seed?: number;
   /** A CT-RATE-format CSV to draw reports (and finding sets) from instead of the shipped one. */
   reportsCsv?: Uint8Array;
-  /** Training patients rendered once and reused (default 256; 0 renders every batch afresh). */
+  /** Training patients rendered once and reused (default: the config's, else 256; 0 renders every batch afresh). */
   trainPatients?: number;
   /** X-ray reports to use instead of the shipped archive's. */
   xrayReports?: XrayReport[];
@@ -204,5 +204,5 @@ export async function loadCohortData(assets: Assets, cfg: BiudConfig, opts: Coho
     ? reportsFromCsv(opts.reportsCsv, 'reports CSV')
     : await once(assets, 'ct-reports', async () => reportsFromCsv(await assets.read(CT_REPORTS_PATH), CT_REPORTS_PATH));
   const xrays = opts.xrayReports ?? (await once(assets, 'xray-reports', async () => xrayReportsFromArchive(await assets.read(IU_REPORTS_PATH))));
-  return new CohortData(cts, xrays, opts.seed ?? cfg.seed, cfg, opts.trainPatients ?? 256, opts.allHeldout ?? false);
+  return new CohortData(cts, xrays, opts.seed ?? cfg.seed, cfg, opts.trainPatients ?? cfg.data.trainPatients ?? 256, opts.allHeldout ?? false);
 }

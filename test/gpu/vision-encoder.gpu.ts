@@ -1,11 +1,16 @@
 // The CT encoder's pooling: with `pool: 'flat'` (micro, tiny) the pooled vector is one linear map
 // of every token after the final norm, so it can weigh each place in the volume on its own; the
 // default averages the tokens. Checked against a CPU computation from the encoder's own tokens
-// and weights, and by moving one patch's content elsewhere.
+// and weights, and by moving one patch's content elsewhere. The optional convolutional stem:
+// patch tokens = conv(GELU(conv(standardised x, stem)), patch) against the CPU references, and
+// gradients reach the stem.
 import { ParamStore } from '../../engine/params.ts';
+import * as ops from '../../engine/ops/index.ts';
 import { getConfig } from '../../models/config.ts';
 import { VisionEncoder } from '../../models/vision-encoder.ts';
-import { suite, expectClose, expectTrue, expectEqual, randomArray } from './harness.ts';
+import { conv3dRef } from '../../engine/ops/conv.ts';
+import { geluRef } from '../../engine/ops/activation.ts';
+import { suite, expectClose, expectTrue, expectEqual, expectThrows, randomArray } from './harness.ts';
 
 suite('vision-encoder', (test) => {
   test("pool 'flat' is pool_proj(all tokens) and sees where things are; 'mean' averages", async (e) => {
@@ -50,6 +55,38 @@ suite('vision-encoder', (test) => {
     for (let b = 0; b < 2; b++) for (let t = 0; t < T; t++) for (let o = 0; o < Wd; o++) wantMean[b * Wd + o] += mt[(b * T + t) * Wd + o] / T;
     expectClose(mp, wantMean, "'mean' pooled = mean of tokens", 1e-5);
     for (const t of [x, out.embedding, out.tokens, out.cls, m.embedding, m.tokens, m.cls]) t.dispose();
+    store.destroy();
+  });
+
+  test('a stem: tokens = patch_embed(GELU(stem(x))) on the CPU references; its weights get gradients', async (e) => {
+    const cfg = getConfig('micro', { ct: { stem: { channels: 3, size: [2, 4, 2] } } });
+    const store = new ParamStore(e, 5);
+    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+    store.finalize();
+    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
+    expectEqual(enc.stemWeight?.shape, [3, 1, 2, 4, 2], 'stem weight [channels, 1, size]');
+    expectEqual(enc.patchWeight.shape, [Wd, 3, 4, 2, 4], 'patch embedding reads the stem channels over patch / size');
+    const v = randomArray(2 * D * H * W, 12, 0, 1);
+    const x = e.tensor(v, [2, 1, D, H, W]);
+    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
+    const read = async (t: typeof x) => Array.from((await t.data()) as Float32Array);
+    const sw = await read(enc.stemWeight!), sb = await read(enc.stemBias!), pw = await read(enc.patchWeight), pb = await read(enc.patchBias);
+    const std = Array.from(v, (u) => (u - 0.35) / 0.3);
+    const s1 = conv3dRef(std, [2, 1, D, H, W], sw, [3, 1, 2, 4, 2], sb, { stride: [2, 4, 2], padding: 0 });
+    const g = Array.from(geluRef(s1.data));
+    const p = conv3dRef(g, s1.shape, pw, [Wd, 3, 4, 2, 4], pb, { stride: [4, 2, 4], padding: 0 });
+    const P = p.shape.slice(2).reduce((a, b) => a * b, 1);
+    const want = new Float32Array(2 * P * Wd);
+    for (let b = 0; b < 2; b++) for (let c = 0; c < Wd; c++) for (let t = 0; t < P; t++) want[(b * P + t) * Wd + c] = p.data[(b * Wd + c) * P + t];
+    expectClose(tokens, want, 'stem + patch embedding', 1e-4);
+    store.zeroGrad();
+    const out = enc.forward(x);
+    ops.sum(out.embedding).backward();
+    const gw = (await store.flatGrads().data()) as Float32Array;
+    const off = enc.stemWeight!.storage.offset / 4;
+    const gStem = gw.subarray(off, off + 3 * 16);
+    expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), 'the stem weights receive gradients');
+    await expectThrows(() => getConfig('micro', { ct: { stem: { channels: 3, size: [3, 3, 3] } } }), /stem size \[3,3,3\] does not divide its patch/, 'a stem that does not divide the patch is refused');
     store.destroy();
   });
 });

@@ -20,4 +20,18 @@ describe('getConfig', () => {
     expect(() => getConfig('tiny', { loss: { sentenceKeep: 1.5 } })).toThrow(/sentenceKeep/);
     expect(() => getConfig('huge')).toThrow(/unknown config "huge"/);
   });
+
+  it('checks the stem, the training-patient count and the report encoder start', () => {
+    expect(getConfig('tiny', { ct: { stem: { channels: 16, size: [4, 4, 4] } } }).ct.stem).toEqual({ channels: 16, size: [4, 4, 4] });
+    expect(getConfig('tiny', { ct: { stem: null } }).ct.stem).toBeNull();
+    expect(() => getConfig('tiny', { ct: { stem: { channels: 16, size: [5, 4, 4] } } })).toThrow(/stem size \[5,4,4\] does not divide its patch \[16,16,16\]/);
+    expect(() => getConfig('tiny', { ct: { stem: { channels: 0, size: [4, 4, 4] } } })).toThrow(/stem channels/);
+    expect(() => getConfig('tiny', { expert: { image: { stem: { channels: 4, size: [1, 4, 4] } } } })).toThrow(/X-ray has a stem, which only 3-D encoders take/);
+    expect(getConfig('tiny', { data: { trainPatients: 0 } }).data.trainPatients).toBe(0);
+    expect(() => getConfig('tiny', { data: { trainPatients: -1 } })).toThrow(/trainPatients/);
+    expect(() => getConfig('tiny', { data: { trainPatients: 2.5 } })).toThrow(/trainPatients/);
+    expect(getConfig('tiny', { text: { init: 'expert' } }).text.init).toBe('expert');
+    expect(() => getConfig('tiny', { text: { init: 'bert' as 'expert' } })).toThrow(/text init "bert"/);
+    expect(() => getConfig('small', { text: { init: 'expert' } })).toThrow(/differ in depth \(6 vs 4\)/);
+  });
 });
