@@ -10,6 +10,14 @@ import { TextEncoder, type TextBatch } from './text-encoder.ts';
 import { Temperature } from './losses.ts';
 import type { BiudConfig } from './config.ts';
 
+/**
+ * Pretrained experts shipped in the repository, by config: stage 1 done once (the command is in
+ * data/PROVENANCE.md), so a run can start with stage 2 as the paper's does. Others are trained.
+ */
+export const PRETRAINED_EXPERT: Partial<Record<string, string>> = {
+  tiny: 'data/pretrained/xray-expert-tiny.safetensors',
+};
+
 export class XrayExpert {
   readonly store: ParamStore;
   readonly image: VisionEncoder;

@@ -1,8 +1,9 @@
 // The experiment a page runs, kept in the URL's query string so an experiment is a link:
-//   ?config=micro&roco=1&efm=1&distill=1&wEfm=0.5&wPair=1&wRel=1&seed=1&steps=20
+//   ?config=micro&roco=1&efm=1&distill=1&wEfm=0.5&wPair=1&wRel=1&seed=1&steps=20&expert=train
 // Everything here maps onto getConfig overrides and the trainer's loss switches.
 import { getConfig, type BiudConfig } from '../models/config.ts';
 import type { LossSwitches } from '../models/biud.ts';
+import { PRETRAINED_EXPERT } from '../models/xray-expert.ts';
 
 export const CONFIG_NAMES = ['micro', 'tiny', 'small'] as const;
 export type ConfigName = (typeof CONFIG_NAMES)[number];
@@ -19,11 +20,16 @@ export interface Experiment {
   seed: number;
   /** Training steps (default: the config's). */
   steps: number;
+  /** Stage 1: load the repository's pretrained X-ray expert (where the config has one) or train it here. */
+  expert: 'shipped' | 'train';
 }
+
+/** Whether `config` has a pretrained expert in the repository. */
+export const hasShippedExpert = (config: ConfigName) => PRETRAINED_EXPERT[config] !== undefined;
 
 export function defaults(config: ConfigName = 'micro'): Experiment {
   const c = getConfig(config);
-  return { config, roco: true, efm: true, distill: true, wEfm: c.loss.efm, wPair: c.loss.pair, wRel: c.loss.rel, seed: c.seed, steps: c.train.steps };
+  return { config, roco: true, efm: true, distill: true, wEfm: c.loss.efm, wPair: c.loss.pair, wRel: c.loss.rel, seed: c.seed, steps: c.train.steps, expert: hasShippedExpert(config) ? 'shipped' : 'train' };
 }
 
 const bool = (v: string | null, d: boolean) => (v === null ? d : v === '1' || v === 'true' || v === 'on');
@@ -43,6 +49,7 @@ export function fromQuery(search: string): Experiment {
     wRel: num(q.get('wRel'), d.wRel),
     seed: Math.trunc(num(q.get('seed'), d.seed)),
     steps: Math.max(1, Math.trunc(num(q.get('steps'), d.steps))),
+    expert: q.get('expert') === 'train' || !hasShippedExpert(d.config) ? 'train' : 'shipped',
   };
 }
 
@@ -51,7 +58,7 @@ export function toQuery(x: Experiment): string {
   const d = defaults(x.config);
   const q = new URLSearchParams({ config: x.config });
   for (const k of ['roco', 'efm', 'distill'] as const) if (x[k] !== d[k]) q.set(k, x[k] ? '1' : '0');
-  for (const k of ['wEfm', 'wPair', 'wRel', 'seed', 'steps'] as const) if (x[k] !== d[k]) q.set(k, String(x[k]));
+  for (const k of ['wEfm', 'wPair', 'wRel', 'seed', 'steps', 'expert'] as const) if (x[k] !== d[k]) q.set(k, String(x[k]));
   return '?' + q.toString();
 }
 

@@ -18,6 +18,7 @@ import { MODEL_FILE, storeToSafetensors, loadIntoStore } from '../models/train/c
 import { opfsSink, hasOpfs } from '../models/train/sink-opfs.ts';
 import type { ZeroShotResult } from '../models/zero-shot.ts';
 import { toConfig, switches, toQuery, type Experiment } from './experiment.ts';
+import { PRETRAINED_EXPERT } from '../models/xray-expert.ts';
 
 export type Status = 'loading' | 'ready' | 'preparing' | 'training' | 'paused' | 'done' | 'error';
 
@@ -177,8 +178,11 @@ export class Lab {
   /** Train the expert, build retrieval, make the model (or resume from the browser's storage). */
   async prepare(resume = false): Promise<Trainer> {
     if (this.trainer) return this.trainer;
-    this.setStatus('preparing', resume ? 'resuming from the browser storage' : 'training the X-ray expert');
+    const shipped = this.exp.expert === 'shipped' ? PRETRAINED_EXPERT[this.cfg.name] : undefined;
+    this.setStatus('preparing', resume ? 'resuming from the browser storage' : shipped ? 'loading the pretrained X-ray expert' : 'training the X-ray expert');
+    const expertWeights = shipped && !resume ? await this.assets.read(shipped) : undefined;
     const t = await Trainer.create({
+      expertWeights,
       engine: this.engine,
       assets: this.assets,
       data: this.data,
@@ -354,9 +358,9 @@ export class Lab {
     if (wasRunning) void this.start();
   }
 
-  /** Change the experiment: switches and weights apply live; config, seed and steps need a new run. */
+  /** Change the experiment: switches and weights apply live; config, seed, steps and the expert need a new run. */
   setExperiment(x: Experiment): { reload: boolean } {
-    const reload = x.config !== this.exp.config || x.seed !== this.exp.seed || x.steps !== this.exp.steps;
+    const reload = x.config !== this.exp.config || x.seed !== this.exp.seed || x.steps !== this.exp.steps || x.expert !== this.exp.expert;
     this.exp = x;
     history.replaceState(null, '', toQuery(x) + location.hash);
     if (!reload) {

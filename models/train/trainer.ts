@@ -8,6 +8,7 @@
 import type { Engine } from '../../engine/engine.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
+import { readSafetensors } from '../../engine/safetensors.ts';
 import { AdamW } from '../../engine/optim/adamw.ts';
 import { warmupCosine } from '../../engine/optim/schedule.ts';
 import type { Assets } from '../assets.ts';
@@ -110,10 +111,15 @@ export class Trainer {
     if (this.opts.resume && !saved) throw new BiudError(`--resume: no ${MODEL_FILE} in ${sink?.where ?? 'the checkpoint folder'}`);
     if (saved) {
       // The vocabulary is part of the checkpoint, so ids keep their meaning.
-      const meta = (await import('../../engine/safetensors.ts')).readSafetensors(saved, MODEL_FILE).metadata;
+      const meta = readSafetensors(saved, MODEL_FILE).metadata;
       this.tokenizer = await ReportTokenizer.fromBertIds(assets, meta.vocab ? JSON.parse(meta.vocab) : null);
     } else {
-      this.tokenizer = await ReportTokenizer.load(assets, this.cfg.text.vocab, corpus);
+      // A loaded expert's token ids mean what they meant when it was trained: its vocabulary
+      // (saved with it) is the run's. Files without one predate this and must match the corpus.
+      const expertMeta = this.opts.expertWeights ? readSafetensors(this.opts.expertWeights, EXPERT_FILE).metadata : {};
+      this.tokenizer = expertMeta.vocab
+        ? await ReportTokenizer.fromBertIds(assets, JSON.parse(expertMeta.vocab))
+        : await ReportTokenizer.load(assets, this.cfg.text.vocab, corpus);
     }
     // Reports are ~3× longer than the encoders' context: keep their finding sentences, whole.
     const tokens = (t: string) => this.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
@@ -125,7 +131,7 @@ export class Trainer {
       this.log(`X-ray expert loaded (${this.expert.store.count.toLocaleString()} parameters)`);
     } else {
       await this.trainExpert();
-      if (sink) await sink.write(EXPERT_FILE, await storeToSafetensors(this.expert.store, { format: 'pt', config: this.cfg.name }));
+      if (sink) await sink.write(EXPERT_FILE, await storeToSafetensors(this.expert.store, { format: 'pt', config: this.cfg.name, vocab: JSON.stringify(this.tokenizer.bertIds()) }));
     }
     await this.buildRetrieval();
     this.model = new Biud(e, this.cfg, this.tokenizer.size, this.expertDim);
@@ -133,6 +139,27 @@ export class Trainer {
     this.opt = new AdamW(this.model.store, { lr: t.lr, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm });
     this.ring = e.keep(e.zeros([t.logEvery * TERMS.length]));
     if (saved) await this.restore(saved);
+    else if (this.cfg.text.init === 'expert') await this.textFromExpert();
+  }
+
+  /**
+   * Start the report encoder from the frozen expert's text encoder (config `text.init: 'expert'`):
+   * every `xray_expert.text_encoder.X` is copied to `text_encoder.X`; the MLM head, which the
+   * expert does not have, keeps its initialisation (its decoder is the tied token embedding).
+   */
+  private async textFromExpert(): Promise<void> {
+    const from = 'xray_expert.text_encoder.', to = 'text_encoder.';
+    const values = await this.expert.store.read();
+    let n = 0;
+    for (const [name, v] of values) {
+      if (!name.startsWith(from)) continue;
+      const target = to + name.slice(from.length);
+      const t = this.model.store.get(target);
+      if (t.shape.join() !== v.shape.join()) throw new BiudError(`${target}: shape [${t.shape}] in the model, [${v.shape}] in the X-ray expert's ${name}`);
+      this.engine.write(t, v.data);
+      n++;
+    }
+    this.log(`report encoder starts from the X-ray expert's text encoder (${n} tensors)`);
   }
 
   // ------------------------------------------------------------------ stage 1

@@ -17,7 +17,7 @@ const STEPS: Step[] = [
     title: '1 · The X-ray expert',
     text: [
       'Chest X-rays come with millions of reports; chest CTs with far fewer. BIUD first trains an X-ray expert: a CLIP model that pulls each radiograph toward its own report and away from the others in the batch.',
-      'The expert is then frozen. It is the teacher: what it knows about findings is passed on to the 3-D CT encoder. Press Start and watch its CLIP loss fall in the Training panel.',
+      'The expert is then frozen. It is the teacher: what it knows about findings is passed on to the 3-D CT encoder. Press Start and watch its CLIP loss fall in the Training panel. (At tiny the repository ships an expert trained this way and loads it, saving ten minutes; set expert to “train here” in the Training panel to watch stage 1.)',
     ],
     show: (lab) => { lab.focus('training'); void lab.start(); },
   },

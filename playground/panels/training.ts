@@ -2,7 +2,7 @@
 // curves per term, progress, step time, GPU memory, checkpoint download and upload.
 import { Panel } from './panel.ts';
 import { AutoCanvas, COLORS, lineChart, h, type Series } from '../plot.ts';
-import { CONFIG_NAMES, type ConfigName, type Experiment, defaults } from '../experiment.ts';
+import { CONFIG_NAMES, type ConfigName, type Experiment, defaults, hasShippedExpert } from '../experiment.ts';
 import type { LossName } from '../../models/train/trainer.ts';
 
 const TERMS: LossName[] = ['total', 'roco', 'efm', 'pair', 'rel'];
@@ -88,6 +88,9 @@ export class TrainingPanel extends Panel {
       h('label', { class: 'num' }, 'config', sel),
       numIn('steps', 'steps', '1', 'BIUD training steps (a new run)'),
       numIn('seed', 'seed', '1', 'data and initialisation seed (a new run)'),
+      h('label', { class: 'num', title: 'stage 1: load the pretrained X-ray expert shipped for this config, or train it here first (minutes at tiny; a new run)' }, 'expert',
+        h('select', { name: 'expert', ...(hasShippedExpert(x.config) ? {} : { disabled: true }) },
+          ...(['shipped', 'train'] as const).map((v) => h('option', { value: v, ...(v === x.expert ? { selected: true } : {}) }, v === 'shipped' ? 'pretrained' : 'train here')))),
       check('roco', 'RoCo', 'false-negative correction: soft targets for pairs with the same findings or similar reports'),
       check('efm', 'EFM', 'entity-focused masked-LM loss on the reports'),
       check('distill', 'distill', 'pair and relation distillation from the X-ray expert'),
@@ -112,12 +115,13 @@ export class TrainingPanel extends Panel {
       seed: Math.trunc(num('seed', base.seed)),
       roco: f.get('roco') !== null, efm: f.get('efm') !== null, distill: f.get('distill') !== null,
       wEfm: num('wEfm', base.wEfm), wPair: num('wPair', base.wPair), wRel: num('wRel', base.wRel),
+      expert: cfg !== this.lab.exp.config ? base.expert : f.get('expert') === 'train' || !hasShippedExpert(cfg) ? 'train' : 'shipped',
     };
     const { reload } = this.lab.setExperiment(x);
     (this.form.querySelector('a.link') as HTMLAnchorElement).href = location.href;
     if (reload) {
       const started = this.lab.trainer !== null;
-      if (!started || confirm('Config, seed or steps changed: this starts a new run (the page reloads). Continue?')) location.reload();
+      if (!started || confirm('Config, seed, steps or the expert changed: this starts a new run (the page reloads). Continue?')) location.reload();
     } else {
       this.lab.log(`switches: RoCo ${x.roco ? 'on' : 'off'}, EFM ${x.efm ? 'on' : 'off'}, distillation ${x.distill ? 'on' : 'off'}; λ efm ${x.wEfm}, pair ${x.wPair}, rel ${x.wRel} (from the next step)`);
     }

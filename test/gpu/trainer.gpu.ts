@@ -12,8 +12,11 @@ import { MODEL_FILE, loadIntoStore, type CheckpointSink } from '../../models/tra
 import { readSafetensors } from '../../engine/safetensors.ts';
 import type { Assets } from '../../models/assets.ts';
 import type { BiudData } from '../../models/train/data.ts';
-import { suite, assets, engines, expectTrue, expectThrows, expectClose, CheckError } from './harness.ts';
+import { suite, assets, engines, expectTrue, expectThrows, expectClose, expectEqual, CheckError } from './harness.ts';
 import { toyData } from './toy-data.ts';
+import { PRETRAINED_EXPERT, XrayExpert } from '../../models/xray-expert.ts';
+import { loadCohortData } from '../../models/train/cohort-data.ts';
+import { ReportTokenizer } from '../../models/tokenize.ts';
 
 const repoAssets: Assets = { read: (p) => assets.read(p) };
 const ALL = { roco: true, distill: true, efm: true };
@@ -118,6 +121,40 @@ suite('trainer', (test) => {
     } finally {
       wider.store.destroy();
     }
+  });
+
+  test('the shipped tiny X-ray expert loads into the tiny config with the shipped corpus vocabulary', async (e) => {
+    const cfg = getConfig('tiny');
+    const bytes = await repoAssets.read(PRETRAINED_EXPERT.tiny!);
+    const meta = readSafetensors(bytes, 'shipped expert').metadata;
+    const data = await loadCohortData(repoAssets, cfg);
+    const tok = await ReportTokenizer.load(repoAssets, cfg.text.vocab, [...data.ctReports, ...data.heldoutReports, ...data.xrayReports].map((r) => r.text));
+    expectEqual(JSON.parse(meta.vocab), tok.bertIds(), 'its vocabulary is the one a run on the shipped data builds');
+    const x = new XrayExpert(e, cfg, tok.size);
+    try {
+      loadIntoStore(x.store, bytes, 'shipped expert');
+    } finally {
+      x.store.destroy();
+    }
+  });
+
+  test("text init 'expert': the report encoder starts as the X-ray expert's text encoder; a mismatched config is refused", async (e) => {
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config: micro(2, { text: { init: 'expert' } }), switches: ALL });
+    try {
+      const x = await t.expert.store.read(), m = await t.model.store.read();
+      const copied = [...x.keys()].filter((k) => k.startsWith('xray_expert.text_encoder.'));
+      expectTrue(copied.length > 10, `expert text tensors: ${copied.length}`);
+      for (const k of copied) {
+        const a = x.get(k)!.data, b = m.get(k.replace('xray_expert.', ''))!.data;
+        expectTrue(a.length === b.length && a.every((v, i) => v === b[i]), `${k} copied to the report encoder`);
+      }
+      // The image side and the MLM head are not the expert's.
+      const ctW = m.get('ct_encoder.blocks.0.attn.qkv.weight')!.data, xW = x.get('xray_expert.image_encoder.blocks.0.attn.qkv.weight')!.data;
+      expectTrue(ctW.some((v, i) => v !== xW[i]), 'the CT encoder keeps its own initialisation');
+    } finally {
+      t.dispose();
+    }
+    await expectThrows(async () => getConfig('micro', { text: { init: 'expert', width: 48, heads: 2 } }), /differ in width \(48 vs 32\)/, 'a report encoder of another shape cannot start from the expert');
   });
 
   test('a lost device mid-run: a new engine, the last checkpoint, and the run finishes', async () => {
