@@ -83,6 +83,8 @@ export class Engine {
   private live = new Set<Tensor>();
   private gradDepth = 0;
   private pendingErrors: Promise<GPUError | null>[] = [];
+  /** A buffer allocation that failed: the root cause of whatever error follows it. */
+  private allocFailure: BiudError | null = null;
   private failure: Error | null = null;
   private lostInfo: GPUDeviceLostInfo | null = null;
   private fixed = 0;
@@ -98,7 +100,14 @@ export class Engine {
     this.adapterInfo = info;
     this.limits = device.limits;
     this.features = new Set(device.features as unknown as Iterable<string>);
-    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    // A failed allocation is reported at the next readback before any error it causes later.
+    // It names the cause even when a dispatch using the buffer failed first ("Invalid Buffer").
+    this.pool = new BufferPool(device, device.limits.maxBufferSize, (scope, bytes) => {
+      this.pendingErrors.push(scope.then((err) => {
+        if (err) this.allocFailure ??= new BiudError(`the GPU ran out of memory: a buffer of ${(bytes / 2 ** 20).toFixed(0)} MiB could not be allocated (${err.message.trim()}); use a smaller config, batch or training pool`);
+        return null;
+      }));
+    });
     const ua = device.limits.minUniformBufferOffsetAlignment;
     this.uniformArena = new HostArena(device, GPUBufferUsage.UNIFORM, 1 << 16, ua, 'uniforms');
     this.uploadArena = new HostArena(device, GPUBufferUsage.COPY_SRC, 1 << 20, 256, 'uploads');
@@ -427,6 +436,10 @@ export class Engine {
         const oom = err.constructor?.name === 'GPUOutOfMemoryError' || /out of memory/i.test(err.message);
         this.failure ??= new BiudError(oom ? `the GPU ran out of memory: ${err.message}` : `GPU error: ${err.message}`);
       }
+    }
+    if (this.allocFailure) {
+      this.failure = this.allocFailure;
+      this.allocFailure = null;
     }
     if (this.failure) {
       const f = this.failure;

@@ -24,7 +24,13 @@ export class BufferPool {
   /** Buffers ever created: flat after warm-up in a steady loop. */
   created = 0;
 
-  constructor(private device: GPUDevice, private maxBufferSize: number) {}
+  /**
+   * `watch` receives the out-of-memory error scope of every buffer the pool creates: a buffer
+   * within the adapter's limits can still fail to allocate (SwiftShader refuses a 1 GiB buffer
+   * with maxBufferSize = 1 GiB), and without its own scope that failure surfaces later only as
+   * "Invalid Buffer" in whichever dispatch first uses it.
+   */
+  constructor(private device: GPUDevice, private maxBufferSize: number, private watch?: (scope: Promise<GPUError | null>, bytes: number) => void) {}
 
   acquire(bytes: number, label?: string): GPUBuffer {
     const size = sizeClass(bytes);
@@ -36,7 +42,9 @@ export class BufferPool {
       if (size > this.maxBufferSize) {
         throw new RangeError(`a ${bytes}-byte tensor exceeds this adapter's maxBufferSize (${this.maxBufferSize} bytes)`);
       }
+      if (this.watch) this.device.pushErrorScope('out-of-memory');
       buf = this.device.createBuffer({ size, usage: STORAGE_USAGE, label });
+      if (this.watch) this.watch(this.device.popErrorScope(), size);
       this.created++;
     }
     this.liveBytes += size;
