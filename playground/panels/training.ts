@@ -69,7 +69,7 @@ export class TrainingPanel extends Panel {
       chartBox.dataset.step = String(lab.history[lab.history.length - 1]?.step ?? 0);
     });
     this.expertChart = new AutoCanvas(expertBox, (ctx, w, hh) => {
-      lineChart(ctx, { x: 0, y: 0, w, h: hh }, [{ name: 'CLIP', color: COLORS.terms.expert, points: lab.expertHistory.map((p) => [p.step, p.losses.total ?? NaN]) }], { empty: lab.exp.expert === 'shipped' ? 'pretrained expert loaded (expert: train here to watch stage 1)' : 'trained when you press Start' });
+      lineChart(ctx, { x: 0, y: 0, w, h: hh }, [{ name: 'CLIP', color: COLORS.terms.expert, points: lab.expertHistory.map((p) => [p.step, p.losses.total ?? NaN]) }], { empty: lab.exp.expert === 'shipped' ? 'pretrained expert loaded' : 'trained when you press Start' });
     });
     this.listen(lab.on('progress', () => { this.chart.redraw(); this.expertChart.redraw(); this.refresh(); }));
     this.listen(lab.on('status', () => this.refresh()));
