@@ -62,7 +62,7 @@ export async function encodeFeatures(engine: Engine, encoder: VisionEncoder, dat
   for (let i = 0; i < items.length; i += B) {
     const part = items.slice(i, i + B);
     const f = engine.noGrad(() => engine.scope(() => {
-      const out = encoder.forward(data.renderCt(engine, part, cfg));
+      const out = encoder.forward(data.renderCt(engine, part, cfg, { once: true }));
       const which = opts.which ?? 'cls';
       return which === 'mean' ? ops.mean(ops.slice(out.tokens, 1, 1, out.tokens.shape[1]), 1) : out[which];
     }));
@@ -262,7 +262,7 @@ export class FineTuner {
     const wd = o.weightDecay ?? 0.01;
     this.encOpt ??= new AdamW(this.encStore, { lr: lr * scale, weightDecay: wd, maxGradNorm: 1 });
     this.headOpt ??= new AdamW(this.headStore, { lr, weightDecay: wd, maxGradNorm: 1 });
-    const volumes = e.keep(e.scope(() => data.renderCt(e, items, this.cfg).reshape([N, -1])));
+    const volumes = e.keep(e.scope(() => data.renderCt(e, items, this.cfg, { once: true }).reshape([N, -1])));
     const vshape = [1, ...this.cfg.ct.size];
     const labels = labelIds(items);
     const log: { step: number; loss: number }[] = [];

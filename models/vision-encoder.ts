@@ -25,6 +25,8 @@ export class VisionEncoder {
   /** The optional convolutional stem (config `stem`). */
   readonly stemWeight: Tensor | null = null;
   readonly stemBias: Tensor | null = null;
+  /** The patch embedding's kernel = stride: the patch, or the patch over the stem's size. */
+  readonly patchKernel: number[];
   readonly patchWeight: Tensor;
   readonly patchBias: Tensor;
   readonly cls: Tensor;
@@ -47,7 +49,7 @@ export class VisionEncoder {
       this.stemWeight = store.param(`${name}.patch_embed.stem.weight`, [stem.channels, 1, ...stem.size], { uniform: Math.sqrt(6 / fan) });
       this.stemBias = store.param(`${name}.patch_embed.stem.bias`, [stem.channels], 'zeros', { decay: false });
     }
-    const k = this.is2d ? cfg.patch.slice(1) : stem ? cfg.patch.map((p, i) => p / stem.size[i]) : cfg.patch;
+    const k = (this.patchKernel = this.is2d ? cfg.patch.slice(1) : stem ? cfg.patch.map((p, i) => p / stem.size[i]) : cfg.patch);
     const cin = stem?.channels ?? 1;
     const fanIn = cin * k.reduce((a, b) => a * b, 1);
     this.patchWeight = store.param(`${name}.patch_embed.proj.weight`, [cfg.width, cin, ...k], { uniform: 1 / Math.sqrt(fanIn) });
@@ -94,8 +96,7 @@ export class VisionEncoder {
     // a 1/4096 share of its input; a filter the size of the finding fires on it wherever it is.
     const stem = this.stemWeight && this.cfg.stem;
     if (stem) xin = ops.gelu(conv(xin, this.stemWeight!, this.stemBias, { stride: stem.size, padding: 0 }));
-    const stride = this.is2d ? this.cfg.patch.slice(1) : stem ? this.cfg.patch.map((p, i) => p / stem.size[i]) : this.cfg.patch;
-    const p = conv(xin, this.patchWeight, this.patchBias, { stride, padding: 0 });
+    const p = conv(xin, this.patchWeight, this.patchBias, { stride: this.patchKernel, padding: 0 });
     // [B, W, g…] → [B, patches, W]
     return ops.permute(p.reshape([x.shape[0], this.cfg.width, -1]), [0, 2, 1]);
   }

@@ -54,8 +54,13 @@ class RenderedRows {
   private rows: Tensor | null = null;
   private key = '';
 
+  /** Whether the rows for `key` are already rendered on this engine. */
+  holds(e: Engine, key: string): boolean {
+    return this.rows !== null && this.key === key && this.rows.engine === e;
+  }
+
   get(e: Engine, key: string, n: number, width: number, chunk: number, render: (from: number, to: number) => Tensor): Tensor {
-    if (this.rows && this.key === key && this.rows.engine === e) return this.rows;
+    if (this.holds(e, key)) return this.rows!;
     // A new engine (after a lost device) cannot use the old one's buffers: render again.
     if (this.rows?.engine === e) this.rows.dispose();
     const rows = e.keep(e.empty([n, width]));
@@ -150,9 +155,10 @@ export class CohortData implements BiudData {
   }
 
   /** Patients of a training pool (volumeSeed ≥ 0 names one) are gathered; others are rendered. */
-  renderCt(e: Engine, items: CtItem[], cfg: BiudConfig): Tensor {
+  renderCt(e: Engine, items: CtItem[], cfg: BiudConfig, opts: { once?: boolean } = {}): Tensor {
     const grid = { size: [...cfg.ct.size] as [number, number, number], spacing: [...cfg.ct.spacing] as [number, number, number] };
     const pooled = this.patients.length > 0 && items.every((it) => it.volumeSeed >= 0 && it.volumeSeed < this.patients.length);
+    if (pooled && opts.once && !this.ctCache.holds(e, this.ctKey(cfg))) return this.renderVolumes(e, items.map((it) => this.patients[it.volumeSeed]), cfg);
     if (pooled) {
       const cache = this.ensureCtCache(e, cfg);
       const ids = e.tensor(items.map((it) => it.volumeSeed), [items.length], 'int32');
@@ -178,10 +184,14 @@ export class CohortData implements BiudData {
     return e.scope(() => windowHU(renderPhantoms(e, list.map((p) => buildPhantom(p.seed, p.labels, grid)))).reshape([list.length, 1, ...grid.size]));
   }
 
+  private ctKey(cfg: BiudConfig): string {
+    return `${cfg.ct.size}/${cfg.ct.spacing}`;
+  }
+
   /** The training pool [P, D·H·W], rendered on first use and kept. */
   private ensureCtCache(e: Engine, cfg: BiudConfig): Tensor {
     const voxels = cfg.ct.size.reduce((a, b) => a * b, 1);
-    return this.ctCache.get(e, `${cfg.ct.size}/${cfg.ct.spacing}`, this.patients.length, voxels, 16, (from, to) => this.renderVolumes(e, this.patients.slice(from, to), cfg));
+    return this.ctCache.get(e, this.ctKey(cfg), this.patients.length, voxels, 16, (from, to) => this.renderVolumes(e, this.patients.slice(from, to), cfg));
   }
 
   /** The X-ray pool [Nx, H·W], rendered on first use and kept. */

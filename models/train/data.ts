@@ -40,8 +40,12 @@ export interface BiudData {
   trainBatch(step: number, batch: number): CtItem[];
   /** The held-out cohort (reports from heldoutReports; `report` indexes that list). */
   heldout(n: number): CtItem[];
-  /** [B, 1, D, H, W] windowed volumes for the config's CT size and spacing. */
-  renderCt(engine: Engine, items: CtItem[], cfg: BiudConfig): Tensor;
+  /**
+   * [B, 1, D, H, W] windowed volumes for the config's CT size and spacing. `once`: the caller
+   * renders these items a single time (a probe's labelled set), so a training pool that is not
+   * rendered yet is not built for them; the same patients are rendered directly.
+   */
+  renderCt(engine: Engine, items: CtItem[], cfg: BiudConfig, opts?: { once?: boolean }): Tensor;
   /** [B, 1, H, W] radiographs for the expert's input size. */
   renderXray(engine: Engine, items: XrayItem[], cfg: BiudConfig): Tensor;
 }

@@ -139,7 +139,7 @@ export class Trainer {
     this.opt = new AdamW(this.model.store, { lr: t.lr, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm });
     this.ring = e.keep(e.zeros([t.logEvery * TERMS.length]));
     if (saved) await this.restore(saved);
-    else if (this.cfg.text.init === 'expert') await this.textFromExpert();
+    else if (this.cfg.text.init === 'expert') this.textFromExpert();
   }
 
   /**
@@ -147,16 +147,15 @@ export class Trainer {
    * every `xray_expert.text_encoder.X` is copied to `text_encoder.X`; the MLM head, which the
    * expert does not have, keeps its initialisation (its decoder is the tied token embedding).
    */
-  private async textFromExpert(): Promise<void> {
+  private textFromExpert(): void {
     const from = 'xray_expert.text_encoder.', to = 'text_encoder.';
-    const values = await this.expert.store.read();
     let n = 0;
-    for (const [name, v] of values) {
+    for (const name of this.expert.store.names) {
       if (!name.startsWith(from)) continue;
       const target = to + name.slice(from.length);
-      const t = this.model.store.get(target);
-      if (t.shape.join() !== v.shape.join()) throw new BiudError(`${target}: shape [${t.shape}] in the model, [${v.shape}] in the X-ray expert's ${name}`);
-      this.engine.write(t, v.data);
+      const src = this.expert.store.get(name), dst = this.model.store.get(target);
+      if (dst.shape.join() !== src.shape.join()) throw new BiudError(`${target}: shape [${dst.shape}] in the model, [${src.shape}] in the X-ray expert's ${name}`);
+      this.engine.copy(src, dst);
       n++;
     }
     this.log(`report encoder starts from the X-ray expert's text encoder (${n} tensors)`);

@@ -8,6 +8,8 @@ import { VisionEncoder } from '../../models/vision-encoder.ts';
 import { linearProbe, FineTuner } from '../../models/probe.ts';
 import { suite, expectTrue, expectClose } from './harness.ts';
 import { toyData } from './toy-data.ts';
+import { loadCohortData } from '../../models/train/cohort-data.ts';
+import { assets } from './harness.ts';
 
 const USED = ['Cardiomegaly', 'Emphysema', 'Pleural effusion', 'Consolidation'] as const;
 
@@ -66,5 +68,25 @@ suite('probe', (test) => {
       ft.dispose();
       store.destroy();
     }
+  });
+
+  test("renderCt once: the same pool patients rendered directly, without building the pool", async (e) => {
+    const cfg = getConfig('micro');
+    const data = await loadCohortData({ read: (p) => assets.read(p) }, cfg, { trainPatients: 12 });
+    const items = data.trainBatch(0, 4);
+    const read = async (t: ReturnType<typeof data.renderCt>) => {
+      const v = (await t.data()) as Float32Array;
+      t.dispose();
+      return v;
+    };
+    const live0 = e.memory().liveBytes;
+    const direct = await read(data.renderCt(e, items, cfg, { once: true }));
+    expectTrue(e.memory().liveBytes === live0, `once keeps nothing alive (${e.memory().liveBytes - live0} more live bytes)`);
+    const pooled = await read(data.renderCt(e, items, cfg));
+    expectTrue(e.memory().liveBytes - live0 >= 12 * 16 ** 3 * 4, 'without once the pool of 12 volumes is built and kept');
+    expectClose(direct, pooled, 'direct render = pooled volumes', 0);
+    const again = await read(data.renderCt(e, items, cfg, { once: true }));
+    expectClose(again, pooled, 'once reads the pool when it exists', 0);
+    data.dispose();
   });
 });
