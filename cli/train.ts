@@ -24,6 +24,8 @@ const spec: OptionSpec = {
   stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE, e.g. 16x4 (16 filters of 4³ voxels), or none (default: the config's)" },
   'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
   'sentence-keep': { type: 'number', help: "probability of keeping each report sentence in a step's text (default: the config's)" },
+  'distill-from': { type: 'number', help: "step at which distillation starts (default: the config's; 0 = from the start)" },
+  'distill-ramp': { type: 'number', help: "steps over which the distillation weights then rise to full (default: the config's)" },
   patients: { type: 'number', help: "training patients rendered once and reused (default: the config's); 0 renders a new patient for every sample" },
   seed: { type: 'number', help: "seed of patients, pairing and batch order (default: the config's)" },
   eval: { type: 'boolean', default: true, help: 'zero-shot AUC on the held-out cohort at the end (--no-eval)' },
@@ -58,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     text: { init: o['text-init'] as 'scratch' | 'expert' | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients') },
-    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep') },
+    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp') },
   });
   const r = await runTrainJob({
     cfg,

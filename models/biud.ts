@@ -10,7 +10,7 @@ import * as ops from '../engine/ops/index.ts';
 import { VisionEncoder } from './vision-encoder.ts';
 import { TextEncoder } from './text-encoder.ts';
 import { Linear } from './nn.ts';
-import { Temperature, rocoLoss, pairLoss, relationLoss } from './losses.ts';
+import { Temperature, rocoLoss, pairLoss, relationLoss, distillFactor } from './losses.ts';
 import type { BiudConfig } from './config.ts';
 
 /** Everything one training step needs, already on the GPU. */
@@ -67,9 +67,10 @@ export class Biud {
 
   /**
    * Record a step's forward. `expertFeatures` [Nx, dim] holds the frozen expert's features of
-   * the X-ray pool; rows are picked by `inputs.xrayRows`.
+   * the X-ray pool; rows are picked by `inputs.xrayRows`. `step` sets the distillation weights'
+   * schedule; the terms are computed (and logged) also while their weight is 0.
    */
-  losses(inputs: StepInputs, on: LossSwitches, expertFeatures: Tensor | null): StepLosses {
+  losses(inputs: StepInputs, on: LossSwitches, expertFeatures: Tensor | null, step = Infinity): StepLosses {
     const L = this.cfg.loss;
     const ct = this.ct.forward(inputs.volumes);
     const txt = this.text.forward({ ids: inputs.ids, mask: inputs.mask });
@@ -88,7 +89,8 @@ export class Biud {
       const teacher = ops.embedding(expertFeatures, inputs.xrayRows);
       pair = pairLoss(student, teacher);
       rel = relationLoss(student, teacher, L.relTemperature);
-      total = ops.add(total, ops.add(ops.scale(pair, L.pair), ops.scale(rel, L.rel)));
+      const f = distillFactor(step, L.distillFrom, L.distillRamp);
+      if (f > 0) total = ops.add(total, ops.add(ops.scale(pair, f * L.pair), ops.scale(rel, f * L.rel)));
     }
     return { total, roco, efm, pair, rel };
   }

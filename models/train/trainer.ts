@@ -266,7 +266,7 @@ export class Trainer {
     e.scope(() => {
       this.model.store.zeroGrad();
       const inputs = { ...uploadBatch(e, host, B, cfg.text.maxLen), volumes: data.renderCt(e, items, cfg) };
-      const losses = this.model.losses(inputs, this.opts.switches, this.expertFeatures);
+      const losses = this.model.losses(inputs, this.opts.switches, this.expertFeatures, s);
       losses.total.backward();
       this.opt.update(this.lr(s, cfg.train, cfg.train.steps));
       TERMS.forEach((name, k) => {

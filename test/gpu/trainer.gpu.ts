@@ -56,6 +56,25 @@ suite('trainer', (test) => {
     }
   });
 
+  test('the distillation schedule: off before distillFrom, half weight mid-ramp, then full', async (e) => {
+    const history: Progress[] = [];
+    const config = micro(6, { loss: { distillFrom: 3, distillRamp: 2 }, train: { logEvery: 1 } });
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config, switches: ALL, onProgress: (p) => p.phase === 'biud' && history.push(p) });
+    try {
+      await t.run();
+      expectEqual(history.length, 6, 'one report per step');
+      const L = config.loss;
+      history.forEach((p, s) => {
+        const { total, roco, efm, pair, rel } = p.losses as Record<string, number>;
+        expectTrue(pair > 0 && rel > 0, `step ${s}: the distillation terms are computed and logged while off (${pair}, ${rel})`);
+        const f = s < 3 ? 0 : s === 3 ? 0.5 : 1;
+        expectClose([total], [roco + L.efm * efm + f * (L.pair * pair + L.rel * rel)], `step ${s}: total with distillation factor ${f}`, 1e-4);
+      });
+    } finally {
+      t.dispose();
+    }
+  });
+
   test('resume: 5 steps, a new trainer from the checkpoint, 5 more equals 10 straight', async (e) => {
     const sink = memorySink();
     const data = toyData();

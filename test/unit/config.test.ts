@@ -21,6 +21,12 @@ describe('getConfig', () => {
     expect(() => getConfig('huge')).toThrow(/unknown config "huge"/);
   });
 
+  it('refuses a distillation schedule that is not whole steps ≥ 0', () => {
+    expect(getConfig('tiny', { loss: { distillFrom: 0, distillRamp: 10 } }).loss.distillRamp).toBe(10);
+    expect(() => getConfig('tiny', { loss: { distillFrom: -1 } })).toThrow(/distillFrom/);
+    expect(() => getConfig('tiny', { loss: { distillRamp: 2.5 } })).toThrow(/distillRamp/);
+  });
+
   it('checks the stem, the training-patient count and the report encoder start', () => {
     expect(getConfig('tiny', { ct: { stem: { channels: 16, size: [4, 4, 4] } } }).ct.stem).toEqual({ channels: 16, size: [4, 4, 4] });
     expect(getConfig('tiny', { ct: { stem: null } }).ct.stem).toBeNull();
