@@ -34,6 +34,7 @@ const STEPS: Step[] = [
     text: [
       'Two terms pull the CT encoder toward the teacher: the pair loss (each CT’s feature toward its teacher X-ray’s expert feature) and the relation loss (the CT batch’s similarity structure toward the X-rays’ — the right matrix in Similarity matrix).',
       'The left matrix is the CT × report cosine of the batch: a good model lights up the diagonal.',
+      'At tiny, distillation waits until step 40 and reaches full weight at step 80 (its losses are still drawn before then). From step 0 it pulled every CT toward what all the teachers share before contrast had told the CTs apart: the CT features collapsed and the contrastive loss sat at ln B for ~100 steps.',
     ],
     show: (lab) => { lab.focus('similarity'); void lab.similarity(); },
   },
