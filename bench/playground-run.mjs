@@ -38,7 +38,7 @@ for (;;) {
   if (s.step !== printed && s.step > 0) {
     printed = s.step;
     const losses = Object.entries(s.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join('  ');
-    console.log(`${minutes()} min  step ${s.step}  ${losses}  ${(s.stepMs / 1000).toFixed(2)} s/step  ${s.liveMB.toFixed(1)} MB live`);
+    console.log(`${minutes()} min  step ${s.step}  ${losses}  ${Number.isFinite(s.stepMs) ? (s.stepMs / 1000).toFixed(2) : '–'} s/step  ${s.liveMB.toFixed(1)} MB live`);
   }
   for (; aucs < s.auc.length; aucs++) console.log(`${minutes()} min  zero-shot at step ${s.auc[aucs].step}: mean AUC ${s.auc[aucs].mean.toFixed(3)}`);
   if (s.status === 'done' || s.status === 'error') break;
