@@ -1,6 +1,7 @@
 // Headless Chromium with WebGPU on a machine without a GPU (PLATFORM.md): the system Chromium,
 // --enable-unsafe-webgpu, pages from 127.0.0.1 (a secure context).
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './bin/chromium.mjs';
 
 const port = Number(process.env.TEST_PORT ?? 5199);
 
@@ -14,8 +15,8 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     },
   },
   webServer: {

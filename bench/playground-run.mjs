@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// A whole training run in the playground, as a user starts it: headless Chromium (the flags of
-// playwright.config.ts) opens `/?config=CONFIG&train=1` on a fresh profile and this script
-// watches the page until the run is done, printing each loss report and zero-shot evaluation.
+// A whole training run in the playground, as a user starts it: headless Chromium (started as
+// bin/chromium.mjs says) opens `/?config=CONFIG&train=1` on a fresh profile and this script watches
+// the page until the run is done, printing each loss report and zero-shot evaluation.
 // The time counts from opening the page, so it includes loading the expert, the retrieval and
 // rendering the training volumes. A measurement, not a test.
 //
@@ -10,12 +10,13 @@ import { chromium } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { serve } from '../bin/serve.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../bin/chromium.mjs';
 
 const { values: o } = parseArgs({ options: { config: { type: 'string', default: 'tiny' }, out: { type: 'string' }, port: { type: 'string', default: '5300' } } });
 const { server } = await serve({ port: Number(o.port), build: ['playground'], quiet: true });
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  executablePath: CHROMIUM_PATH,
+  args: CHROMIUM_ARGS,
 });
 const page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
 const errors = [];

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, helpText, type OptionSpec } from './args.ts';
 import { BiudError } from '../engine/errors.ts';
+import { CHROMIUM_ARGS } from '../bin/chromium.mjs';
 import { repoRoot, diskAssets } from '../models/assets-node.ts';
 import { formatReport, type BenchReport } from '../bench/stats.ts';
 import type { Tf } from '../bench/cases.ts';
@@ -81,7 +82,7 @@ async function inBrowser(opts: PageOptions, chromiumPath: string): Promise<Bench
   try {
     browser = await pw.chromium.launch({
       executablePath: chromiumPath,
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: CHROMIUM_ARGS,
     });
   } catch (e) {
     server.close();

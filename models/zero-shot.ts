@@ -127,7 +127,8 @@ export interface ZeroShotResult {
   scores: Record<Finding, Float32Array>;
 }
 
-function normalize(v: Float32Array): Float32Array {
+/** v / |v|. */
+export function normalize(v: Float32Array): Float32Array {
   const s = Math.sqrt(v.reduce((a, x) => a + x * x, 0) + 1e-12);
   return v.map((x) => x / s);
 }

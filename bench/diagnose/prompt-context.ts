@@ -6,7 +6,7 @@ import { createNodeEngine } from '../../engine/node.ts';
 import { diskAssets } from '../../models/assets-node.ts';
 import { loadCohortData } from '../../models/train/cohort-data.ts';
 import { loadModel, embedTexts, embedCts } from '../../models/train/evaluate.ts';
-import { zeroShotScores, allPrompts, PROMPTS, auc } from '../../models/zero-shot.ts';
+import { allPrompts, PROMPTS, auc, normalize as unit, averageEmbedding as mean } from '../../models/zero-shot.ts';
 import { reportDigest } from '../../models/text/digest.ts';
 import { FINDINGS, findMentions, splitSentences } from '../../models/text/index.ts';
 
@@ -24,15 +24,6 @@ const heldEmb = await embedTexts(m, [...new Set(heldTexts)]);
 const ctEmb = await embedCts(m, data, items);
 const reps = { text: heldTexts.map((t) => heldEmb.get(t)!), ct: ctEmb };
 
-const unit = (v: Float32Array) => {
-  const s = Math.sqrt(v.reduce((a, x) => a + x * x, 0) + 1e-12);
-  return v.map((x) => x / s);
-};
-const mean = (rows: Float32Array[]) => {
-  const acc = new Float32Array(rows[0].length);
-  for (const r of rows) unit(r).forEach((x, k) => (acc[k] += x));
-  return unit(acc);
-};
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, k) => s + x * b[k], 0);
 
 function scoreDirs(dirs: { pos: Float32Array; neg: Float32Array }[], rows: Float32Array[]) {
@@ -48,7 +39,6 @@ function report(name: string, dirs: { pos: Float32Array; neg: Float32Array }[]) 
 // 1. The shipped prompts.
 const single = await embedTexts(m, allPrompts());
 report('one-sentence prompts', FINDINGS.map((f) => ({ pos: mean(PROMPTS[f].pos.map((p) => single.get(p)!)), neg: mean(PROMPTS[f].neg.map((p) => single.get(p)!)) })));
-void zeroShotScores;
 
 // 2. Prompts in report context: each of K training digests that mention the finding, with its
 // sentences about the finding replaced (at the first one's place) by the prompt.
