@@ -11,8 +11,11 @@
 //             per-lane gather, so loads and barriers are what cost and more FMAs per loaded value
 //             is the lever (PLATFORM.md).
 //   tiled     16×16 threads share 64×64 tiles of C through workgroup memory: what a GPU wants.
-//   sg8x8,    (matmul-subgroups.wgsl, appended to this file) 8×8 / 8×12 register blocks per lane
-//   sg8x12    whose B loads are shared by the four lanes of a subgroup: the fastest on SwiftShader.
+//   sg8x8,    (matmul-subgroups.wgsl, appended to this file) 8×8 / 8×12 / 8×16 register blocks
+//   sg8x12,   per lane whose B loads are shared by the four lanes of a subgroup.
+//   sg8x16
+//   sg16x32   (matmul-subgroups-wide.wgsl, appended after those) 16×32 per lane, written out by
+//             engine/ops/matmul.ts: the fastest on SwiftShader where M and N fill its 64×32 tiles.
 //
 // A and B are bound as vec4 arrays. VA/VB say the operand may be read four floats at a time along
 // its contiguous axis (the launcher sets them when that axis' length is a multiple of 4, so every

@@ -8,6 +8,7 @@
 // a GPU. Every variant handles every shape; they differ only in speed.
 import src from '../../shaders/matmul.wgsl';
 import sgSrc from '../../shaders/matmul-subgroups.wgsl';
+import wideSrc from '../../shaders/matmul-subgroups-wide.wgsl';
 import { Kernel } from '../kernel.ts';
 import { Tensor } from '../tensor.ts';
 import type { Engine } from '../engine.ts';
@@ -74,7 +75,7 @@ function kernelPlan(p: Plan, ta: boolean): Plan {
 
 // ---------------------------------------------------------------- variants
 
-export const MATMUL_VARIANTS = ['naive', 'reg4x4', 'reg8x8', 'sg8x8', 'sg8x12', 'sg8x16', 'tiled'] as const;
+export const MATMUL_VARIANTS = ['naive', 'reg4x4', 'reg8x8', 'sg8x8', 'sg8x12', 'sg8x16', 'sg16x32', 'tiled'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 /** Whether an operand's contiguous axis is a multiple of 4 long (then it is read as vec4). */
@@ -97,6 +98,7 @@ const SPECS: Record<MatmulVariant, VariantSpec> = {
   sg8x8: { rows: 32, cols: 8, lanes: 4, subgroups: true },
   sg8x12: { rows: 32, cols: 12, lanes: 4, subgroups: true },
   sg8x16: { rows: 32, cols: 16, lanes: 4, subgroups: true },
+  sg16x32: { rows: 64, cols: 32, lanes: 4, subgroups: true },
   tiled: { rows: 0, cols: 0, lanes: 0 }, // its own grid, below
 };
 
@@ -105,10 +107,41 @@ function kernel(v: MatmulVariant): Kernel {
   let k = kernels.get(v);
   if (!k) {
     // The subgroup kernels reuse matmul.wgsl's bindings and helpers; `enable` must come first.
-    const source = SPECS[v].subgroups ? `enable subgroups;\n${src}\n${sgSrc}` : src;
+    const source = v === 'sg16x32' ? `enable subgroups;\n${src}\n${sgSrc}\n${wideSource()}`
+      : SPECS[v].subgroups ? `enable subgroups;\n${src}\n${sgSrc}` : src;
     kernels.set(v, (k = new Kernel(`matmul.${v}`, source, v)));
   }
   return k;
+}
+
+/**
+ * matmul-subgroups-wide.wgsl with its markers filled: the lane's 16×32 accumulators, their fma
+ * (each entry's four k in a row: see the WGSL for why) and the stores. Row R of the lane's block is
+ * column R % 4 of aR/4 (a_blk's layout), column C is entry C % 4 of row kk of bC/4 (b_share's).
+ */
+export function wideSource(): string {
+  const acc: string[] = [];
+  const fma: string[] = [];
+  const store: string[] = [];
+  for (let R = 0; R < 16; R++) {
+    acc.push('  ' + Array.from({ length: 32 }, (_, C) => `var c${R}_${C} = 0.0;`).join(' '));
+    for (let C = 0; C < 32; C++) {
+      const a = `a${R >> 2}[${R & 3}]`;
+      const b = `b${C >> 2}`;
+      let e = `c${R}_${C}`;
+      for (let kk = 0; kk < 4; kk++) e = `fma(${a}[${kk}], ${b}[${kk}][${C & 3}], ${e})`;
+      fma.push(`    c${R}_${C} = ${e};`);
+    }
+  }
+  for (let r = 0; r < 4; r++) {
+    for (let q = 0; q < 8; q++) {
+      const row = (i: number) => `vec4f(${[0, 1, 2, 3].map((j) => `c${4 * r + i}_${4 * q + j}`).join(', ')})`;
+      store.push(`  store(mat4x4f(${[0, 1, 2, 3].map(row).join(', ')}), p.bi, m0 + ${4 * r}u, p.n0 + ${4 * q}u);`);
+    }
+  }
+  const filled = wideSrc.replace('$ACC', acc.join('\n')).replace('$FMA', fma.join('\n')).replace('$STORE', store.join('\n'));
+  if (filled.includes('$')) throw new BiudError('matmul-subgroups-wide.wgsl: a marker was left unfilled');
+  return filled;
 }
 
 /** Threads per side of the tiled variant's workgroup: 16 (64×64 tiles) where the limits allow, else 8. */
@@ -154,20 +187,26 @@ export function isSoftwareAdapter(e: Engine): boolean {
 /**
  * The choice when nothing was measured, from the adapter's kind and the shape (as measured on
  * SwiftShader in Node and Chromium, 2 cores): on a software adapter, register blocks, those with
- * subgroup-shared B unless their 32-row tiles would mostly be padding (small M); on a GPU,
- * workgroup tiles.
+ * subgroup-shared B unless their 32-row tiles would mostly be padding (small M), the widest of them
+ * for long products; on a GPU, workgroup tiles.
  */
 export function matmulRuleOfThumb(e: Engine, p?: Plan): MatmulVariant {
   if (isSoftwareAdapter(e)) {
     if (p && p.M <= 4) return 'reg4x4';
     if (!subgroupsOf4(e) || (p && Math.ceil(p.M / 32) * 32 > 1.3 * p.M)) return 'reg8x8';
-    return 'sg8x12';
+    // The wide block where its 64×32 tiles are mostly full, there are enough of them to keep
+    // every core busy (a workgroup runs 16 on one core; a tiny step's weight gradients, 64×192 by a
+    // K of 16640, are 6 tiles: 15% slower per step), and K is long enough to repay a shader that
+    // takes seconds to compile (at K = 64 it only ties sg8x12).
+    const wide = p && p.K >= 128 && Math.ceil(p.M / 64) * Math.ceil(p.N / 32) * p.batch >= 64 &&
+      Math.ceil(p.M / 64) * 64 <= 1.3 * p.M && Math.ceil(p.N / 32) * 32 <= 1.3 * p.N;
+    return wide ? 'sg16x32' : 'sg8x12';
   }
   return matmulUnavailable(e, 'tiled', p) === null ? 'tiled' : 'reg8x8';
 }
 
 // Tuned choices are keyed by the kernels' text too, so that editing a kernel invalidates them.
-const SOURCE_HASH = fnv1a(src + sgSrc);
+const SOURCE_HASH = fnv1a(src + sgSrc + wideSrc);
 
 function fnv1a(s: string): string {
   let h = 0x811c9dc5;
@@ -242,7 +281,10 @@ export function launchMatmul(a: Tensor, b: Tensor, transA: boolean, transB: bool
   if (why) throw new BiudError(`matmul variant ${variant} cannot run here: it ${why}`);
   const c = e.empty([...full.batchShape, full.M, full.N]);
   if (full.batch * full.M * full.N === 0) return c;
-  const v = variant ?? pick(e, p, transA, transB).variant;
+  const chosen = variant ?? pick(e, p, transA, transB).variant;
+  // sg16x32's last step starts at K − 4 (matmul-subgroups-wide.wgsl); below that sg8x12, which
+  // needs the same adapter, computes the same product.
+  const v = chosen === 'sg16x32' && p.K < 4 ? 'sg8x12' : chosen;
   const { va, vb } = aligned(p, transA, transB);
   const uniforms = {
     M: p.M, N: p.N, K: p.K, batch: p.batch,
