@@ -1,0 +1,112 @@
+// What one operation costs on SwiftShader: the numbers behind the matmul kernels' design
+// (shaders/matmul-subgroups-wide.wgsl) and behind "where the engine is behind" in the README.
+//
+// Each case is a loop of independent operations of one kind (unrolled, so that the loop's own cost
+// is spread thin), run by 16384 invocations. SwiftShader runs four invocations as the lanes of one
+// SIMD register, so the unit is a 4-lane operation; the time is per operation per core, and as a
+// multiple of one fma (a load case's op is the load and the add that uses it). With `--no-robustness` Dawn skips its bounds clamps on buffer accesses
+// (a Dawn toggle, for comparison only: Chromium keeps them for every page).
+//
+//   node dist/costs.mjs [--no-robustness]
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// As engine/node.ts: Chromium's SwiftShader through the Vulkan loader, which wants a runtime dir.
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+if (!process.env.XDG_RUNTIME_DIR) {
+  process.env.XDG_RUNTIME_DIR = path.join(os.tmpdir(), 'biud-xdg');
+  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+}
+const noRobustness = process.argv.includes('--no-robustness');
+const webgpu = await import('webgpu');
+Object.assign(globalThis, webgpu.globals);
+const gpu = webgpu.create(noRobustness ? ['enable-dawn-features=disable_robustness'] : []) as GPU;
+const adapter = await gpu.requestAdapter();
+if (!adapter) throw new Error('no WebGPU adapter (is libvulkan1 installed?)');
+const dev = await adapter.requestDevice({ requiredFeatures: adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [] });
+
+const THREADS = 64 * 256;
+const TRIPS = 256;   // loop trips
+const UNROLL = 16;   // operations per chain per trip
+const CHAINS = 8;    // independent chains
+
+interface Case { name: string; decl?: string; op: (c: number, u: string) => string; needs?: 'subgroups' }
+
+// x_c is chain c's running value; `u` is the unrolled index (a WGSL u32 expression).
+const CASES: Case[] = [
+  { name: 'fma', op: (c) => `x${c} = fma(x${c}, m, d);` },
+  { name: 'fma + subgroupBroadcast', needs: 'subgroups', op: (c) => `x${c} = fma(x${c}, subgroupBroadcast(m, ${c & 3}u), d);` },
+  { name: 'load f32, four addresses', decl: 'var<storage, read> s: array<f32>;', op: (c, u) => `x${c} += s[((${u}) * 64u + lid + ${c * 4096}u) & 262143u];` },
+  { name: 'load f32, one address', decl: 'var<storage, read> s: array<f32>;', op: (c, u) => `x${c} += s[((${u}) * 64u + ${c * 4096}u) & 262143u];` },
+  { name: 'load vec4, four addresses', decl: 'var<storage, read> s: array<vec4f>;', op: (c, u) => `x${c} += dot(s[((${u}) * 64u + lid + ${c * 1024}u) & 65535u], vec4f(1.0));` },
+  { name: 'load workgroup f32', decl: 'var<workgroup> w: array<f32, 1024>;', op: (c, u) => `x${c} += w[((${u}) + lid + ${c * 128}u) & 1023u];` },
+];
+
+function source(k: Case): string {
+  const body: string[] = [];
+  for (let u = 0; u < UNROLL; u++) for (let c = 0; c < CHAINS; c++) body.push('    ' + k.op(c, `i * ${UNROLL}u + ${u}u`));
+  const decl = !k.decl ? '' : k.decl.startsWith('var<workgroup>') ? k.decl : `@group(0) @binding(1) ${k.decl}`;
+  return `${k.needs ? 'enable subgroups;\n' : ''}${decl}
+@group(0) @binding(0) var<storage, read_write> o: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let m = 0.999999 + f32(g.x) * 1e-12;
+  let d = 1e-6;
+  ${Array.from({ length: CHAINS }, (_, c) => `var x${c} = f32(g.x + ${c}u);`).join(' ')}
+  ${k.decl?.startsWith('var<workgroup>') ? 'w[lid] = f32(lid); workgroupBarrier();' : ''}
+  for (var i = 0u; i < ${TRIPS}u; i++) {
+${body.join('\n')}
+  }
+  o[g.x] = ${Array.from({ length: CHAINS }, (_, c) => `x${c}`).join(' + ')};
+}`;
+}
+
+async function time(k: Case): Promise<number> {
+  const pipe = await dev.createComputePipelineAsync({ layout: 'auto', compute: { module: dev.createShaderModule({ code: source(k) }), entryPoint: 'main' } });
+  const o = dev.createBuffer({ size: THREADS * 4, usage: GPUBufferUsage.STORAGE });
+  const s = dev.createBuffer({ size: 262144 * 4, usage: GPUBufferUsage.STORAGE });
+  const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: o } }];
+  if (k.decl && !k.decl.startsWith('var<workgroup>')) entries.push({ binding: 1, resource: { buffer: s } });
+  const bg = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
+  const run = async () => {
+    const enc = dev.createCommandEncoder();
+    const p = enc.beginComputePass();
+    p.setPipeline(pipe);
+    p.setBindGroup(0, bg);
+    p.dispatchWorkgroups(THREADS / 64);
+    p.end();
+    dev.queue.submit([enc.finish()]);
+    await dev.queue.onSubmittedWorkDone();
+  };
+  await run();
+  const xs: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    const t = performance.now();
+    await run();
+    xs.push(performance.now() - t);
+  }
+  xs.sort((a, b) => a - b);
+  o.destroy();
+  s.destroy();
+  return xs[3];
+}
+
+const cores = os.availableParallelism();
+const ops = (THREADS / 4) * TRIPS * UNROLL * CHAINS;
+console.log(`${adapter.info.vendor} ${adapter.info.architecture} · ${os.cpus()[0]?.model ?? ''} · ${cores} cores · robustness ${noRobustness ? 'off' : 'on'}`);
+console.log('| operation | ns per 4-lane op per core | × fma |\n|---|---:|---:|');
+let fma = 0;
+for (const k of CASES) {
+  if (k.needs && !dev.features.has(k.needs)) {
+    console.log(`| ${k.name} | (no ${k.needs}) | |`);
+    continue;
+  }
+  const ns = ((await time(k)) * 1e6 * cores) / ops;
+  if (k.name === 'fma') fma = ns;
+  // The cases with an fma or a load in each step: the fma's share is taken out for the × column.
+  const extra = k.name.startsWith('fma +') ? ns - fma : ns;
+  console.log(`| ${k.name} | ${ns.toFixed(2)} | ${(extra / fma).toFixed(1)}${k.name.startsWith('fma +') ? ' (the broadcast alone)' : ''} |`);
+}
+process.exit(0);
