@@ -195,9 +195,9 @@ export function matmulRuleOfThumb(e: Engine, p?: Plan): MatmulVariant {
     if (p && p.M <= 4) return 'reg4x4';
     if (!subgroupsOf4(e) || (p && Math.ceil(p.M / 32) * 32 > 1.3 * p.M)) return 'reg8x8';
     // The wide block where its 64×32 tiles are mostly full, there are enough of them to keep
-    // every core busy (a workgroup runs 16 on one core; a tiny step's weight gradients, 64×192 by a
-    // K of 16640, are 6 tiles: 15% slower per step), and K is long enough to repay a shader that
-    // takes seconds to compile (at K = 64 it only ties sg8x12).
+    // every core busy (a workgroup runs 16 on one core: one volume's patch-embedding product,
+    // [64, 4096]·[4096, 64], is 2 tiles and ran 3× slower than sg8x12), and K is long enough to
+    // repay a shader that takes seconds to compile (at K = 64 it only ties sg8x12).
     const wide = p && p.K >= 128 && Math.ceil(p.M / 64) * Math.ceil(p.N / 32) * p.batch >= 64 &&
       Math.ceil(p.M / 64) * 64 <= 1.3 * p.M && Math.ceil(p.N / 32) * 32 <= 1.3 * p.N;
     return wide ? 'sg16x32' : 'sg8x12';
