@@ -14,8 +14,11 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let gpu: GPU | null = null;
 let tuneStoreSet = false;
 
-/** The process-wide Dawn GPU object, created once. */
-export async function nodeGPU(): Promise<GPU> {
+/**
+ * The process-wide Dawn GPU object, created once. `dawnFlags` (e.g.
+ * 'enable-dawn-features=disable_robustness', for a comparison) apply to the call that creates it.
+ */
+export async function nodeGPU(dawnFlags: string[] = []): Promise<GPU> {
   if (gpu) return gpu;
   // The Vulkan loader reads these when Dawn creates its instance, so they must be set first.
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) {
@@ -33,7 +36,7 @@ export async function nodeGPU(): Promise<GPU> {
     throw new BiudError(`the Node WebGPU package "webgpu" could not be loaded (${(e as Error).message}); run npm install`);
   }
   Object.assign(globalThis, mod.globals);
-  gpu = mod.create([]) as GPU;
+  gpu = mod.create(dawnFlags) as GPU;
   return gpu;
 }
 

@@ -4,25 +4,16 @@
 // Each case is a loop of independent operations of one kind (unrolled, so that the loop's own cost
 // is spread thin), run by 16384 invocations. SwiftShader runs four invocations as the lanes of one
 // SIMD register, so the unit is a 4-lane operation; the time is per operation per core, and as a
-// multiple of one fma (a load case's op is the load and the add that uses it). With `--no-robustness` Dawn skips its bounds clamps on buffer accesses
-// (a Dawn toggle, for comparison only: Chromium keeps them for every page).
+// multiple of one fma (a load case's op is the load and the add that uses it). With
+// `--no-robustness` Dawn skips its bounds clamps on buffer accesses (a Dawn toggle, for comparison
+// only: Chromium keeps them for every page).
 //
-//   node dist/costs.mjs [--no-robustness]
-import { existsSync, mkdirSync } from 'node:fs';
+//   node dist/costs.mjs [--no-robustness]   (built as bench/diagnose/README.md shows)
 import os from 'node:os';
-import path from 'node:path';
+import { nodeGPU } from '../../engine/node.ts';
 
-// As engine/node.ts: Chromium's SwiftShader through the Vulkan loader, which wants a runtime dir.
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-if (!process.env.XDG_RUNTIME_DIR) {
-  process.env.XDG_RUNTIME_DIR = path.join(os.tmpdir(), 'biud-xdg');
-  mkdirSync(process.env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-}
 const noRobustness = process.argv.includes('--no-robustness');
-const webgpu = await import('webgpu');
-Object.assign(globalThis, webgpu.globals);
-const gpu = webgpu.create(noRobustness ? ['enable-dawn-features=disable_robustness'] : []) as GPU;
+const gpu = await nodeGPU(noRobustness ? ['enable-dawn-features=disable_robustness'] : []);
 const adapter = await gpu.requestAdapter();
 if (!adapter) throw new Error('no WebGPU adapter (is libvulkan1 installed?)');
 const dev = await adapter.requestDevice({ requiredFeatures: adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [] });
