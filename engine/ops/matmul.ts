@@ -115,21 +115,26 @@ function kernel(v: MatmulVariant): Kernel {
 }
 
 /**
- * matmul-subgroups-wide.wgsl with its markers filled: the lane's 16×32 accumulators, their fma
- * (each entry's four k in a row: see the WGSL for why) and the stores. Row R of the lane's block is
- * column R % 4 of aR/4 (a_blk's layout), column C is entry C % 4 of row kk of bC/4 (b_share's).
+ * matmul-subgroups-wide.wgsl with its markers filled: one step's operands (two halves of 4 k,
+ * S = 0, 1: B's shared blocks bQ_S and the lane's rows of A aG_S), the lane's 16×32 accumulators,
+ * their fma (each entry's eight k in a row: see the WGSL for why) and the stores. Row R of the
+ * lane's block is column R % 4 of aR/4_S (a_blk's layout), column C is entry C % 4 of row kk of
+ * bC/4_S (b_share's).
  */
 export function wideSource(): string {
+  const ab: string[] = [];
   const acc: string[] = [];
   const fma: string[] = [];
   const store: string[] = [];
+  for (const S of [0, 1]) for (let Q = 0; Q < 8; Q++) ab.push(`    let b${Q}_${S} = b_keep(xb${Q}, k, kc + ${4 * S}u, lane, keep${S});`);
+  for (let G = 0; G < 4; G++) for (const S of [0, 1]) ab.push(`    let a${G}_${S} = a_keep(xa${G}, kc + ${4 * S}u, keep${S});`);
   for (let R = 0; R < 16; R++) {
     acc.push('  ' + Array.from({ length: 32 }, (_, C) => `var c${R}_${C} = 0.0;`).join(' '));
     for (let C = 0; C < 32; C++) {
-      const a = `a${R >> 2}[${R & 3}]`;
-      const b = `b${C >> 2}`;
       let e = `c${R}_${C}`;
-      for (let kk = 0; kk < 4; kk++) e = `fma(${a}[${kk}], ${b}[${kk}][${C & 3}], ${e})`;
+      for (const S of [0, 1]) {
+        for (let kk = 0; kk < 4; kk++) e = `fma(a${R >> 2}_${S}[${R & 3}][${kk}], b${C >> 2}_${S}[${kk}][${C & 3}], ${e})`;
+      }
       fma.push(`    c${R}_${C} = ${e};`);
     }
   }
@@ -139,7 +144,8 @@ export function wideSource(): string {
       store.push(`  store(mat4x4f(${[0, 1, 2, 3].map(row).join(', ')}), p.bi, m0 + ${4 * r}u, p.n0 + ${4 * q}u);`);
     }
   }
-  const filled = wideSrc.replace('$ACC', acc.join('\n')).replace('$FMA', fma.join('\n')).replace('$STORE', store.join('\n'));
+  const filled = wideSrc.replace('$AB', ab.join('\n')).replace('$ACC', acc.join('\n'))
+    .replace('$FMA', fma.join('\n')).replace('$STORE', store.join('\n'));
   if (filled.includes('$')) throw new BiudError('matmul-subgroups-wide.wgsl: a marker was left unfilled');
   return filled;
 }
@@ -282,9 +288,9 @@ export function launchMatmul(a: Tensor, b: Tensor, transA: boolean, transB: bool
   const c = e.empty([...full.batchShape, full.M, full.N]);
   if (full.batch * full.M * full.N === 0) return c;
   const chosen = variant ?? pick(e, p, transA, transB).variant;
-  // sg16x32's last step starts at K − 4 (matmul-subgroups-wide.wgsl); below that sg8x12, which
+  // sg16x32's last step starts at K − 8 (matmul-subgroups-wide.wgsl); below that sg8x12, which
   // needs the same adapter, computes the same product.
-  const v = chosen === 'sg16x32' && p.K < 4 ? 'sg8x12' : chosen;
+  const v = chosen === 'sg16x32' && p.K < 8 ? 'sg8x12' : chosen;
   const { va, vb } = aligned(p, transA, transB);
   const uniforms = {
     M: p.M, N: p.N, K: p.K, batch: p.batch,
