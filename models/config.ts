@@ -146,9 +146,10 @@ export const CONFIGS: Record<string, BiudConfig> = {
     decoder: { width: 64, depth: 2, heads: 4, maxLen: 96 },
     // Distillation from step 40, at full weight from step 80 (losses.ts, distillFactor).
     loss: loss({ temperature: SMALL_BATCH_TEMPERATURE, distillFrom: 40, distillRamp: 40 }),
-    // 300 steps fit the 15-minute budget on 2 cores (14.6 min in the playground with the 960-volume
-    // render and three evaluations, 2026-12-05). lr 2e-4 measured better than 5e-4 at 300 steps (zero-shot 0.577 vs 0.551), in
-    // line with the supervised CT encoder, which learns at 1e-4 and not at 1e-3 (bench/diagnose).
+    // 300 steps fit the 15-minute budget on 2 cores (14.2–14.6 min in the playground with the
+    // 960-volume render and three evaluations, 2026-12-05). lr 2e-4 measured better than 5e-4 at
+    // 300 steps (zero-shot 0.577 vs 0.551), in line with the supervised CT encoder, which learns at
+    // 1e-4 and not at 1e-3 (bench/diagnose).
     train: { batch: 16, steps: 300, lr: 2e-4, minLr: 2e-5, warmup: 30, weightDecay: 0.05, maxGradNorm: 1, checkpointEvery: 100, logEvery: 10 },
     // 960 training patients rendered once (960 MiB on the GPU, 1–4 min to render here) instead of
     // 256: with 256 the encoder memorises its volumes (19 epochs in 300 steps) and the held-out
