@@ -56,12 +56,12 @@ fn b_share(v: vec4f) -> mat4x4f {
   if (TB) {
     // Lane q holds column q over kk: gather entry kk of every lane into column kk.
     return mat4x4f(
-      vec4f(subgroupBroadcast(v.x, 0u), subgroupBroadcast(v.x, 1u), subgroupBroadcast(v.x, 2u), subgroupBroadcast(v.x, 3u)),
-      vec4f(subgroupBroadcast(v.y, 0u), subgroupBroadcast(v.y, 1u), subgroupBroadcast(v.y, 2u), subgroupBroadcast(v.y, 3u)),
-      vec4f(subgroupBroadcast(v.z, 0u), subgroupBroadcast(v.z, 1u), subgroupBroadcast(v.z, 2u), subgroupBroadcast(v.z, 3u)),
-      vec4f(subgroupBroadcast(v.w, 0u), subgroupBroadcast(v.w, 1u), subgroupBroadcast(v.w, 2u), subgroupBroadcast(v.w, 3u)));
+      vec4f(quadBroadcast(v.x, 0u), quadBroadcast(v.x, 1u), quadBroadcast(v.x, 2u), quadBroadcast(v.x, 3u)),
+      vec4f(quadBroadcast(v.y, 0u), quadBroadcast(v.y, 1u), quadBroadcast(v.y, 2u), quadBroadcast(v.y, 3u)),
+      vec4f(quadBroadcast(v.z, 0u), quadBroadcast(v.z, 1u), quadBroadcast(v.z, 2u), quadBroadcast(v.z, 3u)),
+      vec4f(quadBroadcast(v.w, 0u), quadBroadcast(v.w, 1u), quadBroadcast(v.w, 2u), quadBroadcast(v.w, 3u)));
   }
-  return mat4x4f(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
+  return mat4x4f(quadBroadcast(v, 0u), quadBroadcast(v, 1u), quadBroadcast(v, 2u), quadBroadcast(v, 3u));
 }
 
 // A subgroup computes a 32×12 tile: lane l rows 8l..8l+7, all 12 columns (8×12 per lane measured
