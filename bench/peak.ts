@@ -35,6 +35,9 @@ export function fmaFlopsPerTrip(s: FmaShape): number {
   return s.chains * s.unroll * 2 * (s.type === 'vec4f' ? 4 : 1);
 }
 
+/** Threads of an FMA measurement (rounded up to whole workgroups). */
+const FMA_THREADS = 32768;
+
 const fmaKernels = new Map<string, Kernel>();
 function fmaKernel(s: FmaShape): Kernel {
   const key = `${s.type}x${s.chains}u${s.unroll}`;
@@ -55,6 +58,15 @@ export interface Peak {
   gflops: number;
   gbps: number;
   detail: Record<string, number | string>;
+  /** The FMA kernel that reached `gflops`, to measure again next to each case (measureFma). */
+  probe?: FmaProbe;
+}
+
+/** One FMA filling at one workgroup size, with the loop length that makes a dispatch ~40 ms. */
+export interface FmaProbe {
+  shape: FmaShape;
+  WG: number;
+  iters: number;
 }
 
 function engineSide(e: Engine, record: () => void): Side {
@@ -72,14 +84,14 @@ export async function measurePeak(e: Engine, quick = false): Promise<Peak> {
   const detail: Record<string, number | string> = {};
   // ------------------------------------------------------------- FMA
   let gflops = 0;
-  const threadsWanted = 32768;
   const sizes = workgroupSizes(e.limits);
   // Every filling at the smallest workgroup size, then the best filling at every size.
   const tries: [FmaShape, number][] = FMA_SHAPES.map((s) => [s, sizes[0]]);
   let bestShape = FMA_SHAPES[0];
+  let probe: FmaProbe | undefined;
   for (let t = 0; t < tries.length; t++) {
     const [shape, WG] = tries[t];
-    const groups = e.grid1d(threadsWanted, WG);
+    const groups = e.grid1d(FMA_THREADS, WG);
     const threads = groups[0] * groups[1] * WG;
     const out = e.keep(e.empty([threads * 4]));
     const k = fmaKernel(shape);
@@ -100,6 +112,7 @@ export async function measurePeak(e: Engine, quick = false): Promise<Peak> {
     if (g > gflops) {
       gflops = g;
       bestShape = shape;
+      probe = { shape, WG, iters };
       detail.fma_kernel = `${shape.chains} ${shape.type} chains, ${shape.unroll}× unrolled, workgroup ${WG}`;
     }
     out.dispose();
@@ -126,7 +139,26 @@ export async function measurePeak(e: Engine, quick = false): Promise<Peak> {
   detail.copy_bytes = vec4s * 16;
   a.dispose();
   b.dispose();
-  return { gflops, gbps, detail };
+  return { gflops, gbps, detail, probe };
+}
+
+/**
+ * The FMA rate of `p` now: the best of `rounds` dispatches after one untimed. A few tenths of a
+ * second, so the benchmark runs it before and after every case: this host's speed drifts by 10–20%
+ * within minutes (one 1024³ product: 218 ms among the cases, 259 ms in the variants table of the
+ * same run), more than the gap a fraction of the peak is meant to show.
+ */
+export async function measureFma(e: Engine, p: FmaProbe, rounds = 3): Promise<number> {
+  const groups = e.grid1d(FMA_THREADS, p.WG);
+  const threads = groups[0] * groups[1] * p.WG;
+  const out = e.keep(e.empty([threads * 4]));
+  try {
+    const k = fmaKernel(p.shape);
+    const ms = await best(engineSide(e, () => e.dispatch(k, { bindings: { out }, uniforms: { iters: p.iters, n: 0, seed: 0.5, _pad: 0 }, workgroups: groups, constants: { WG: p.WG } })), 1, rounds);
+    return (threads * p.iters * fmaFlopsPerTrip(p.shape)) / ms / 1e6;
+  } finally {
+    out.dispose();
+  }
 }
 
 /**
@@ -140,5 +172,5 @@ export function mergePeaks(a: Peak, b: Peak): Peak {
   detail.fma_gflops_first = Number(a.gflops.toFixed(2));
   detail.fma_gflops_second = Number(b.gflops.toFixed(2));
   detail.fma_kernel = b.gflops > a.gflops ? b.detail.fma_kernel : a.detail.fma_kernel;
-  return { gflops: (a.gflops + b.gflops) / 2, gbps: (a.gbps + b.gbps) / 2, detail };
+  return { gflops: (a.gflops + b.gflops) / 2, gbps: (a.gbps + b.gbps) / 2, detail, probe: b.gflops > a.gflops ? b.probe : a.probe };
 }

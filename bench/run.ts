@@ -4,7 +4,7 @@
 import type { Engine } from '../engine/engine.ts';
 import type { Assets } from '../models/assets.ts';
 import { benchCases, type Prepared, type Tf } from './cases.ts';
-import { measurePeak, mergePeaks } from './peak.ts';
+import { measureFma, measurePeak, mergePeaks } from './peak.ts';
 import { caseResult, round, withPeak, type AdapterReport, type BenchReport, type VariantResult } from './stats.ts';
 import { FULL, QUICK, timeAlternating, type Side } from './timing.ts';
 import { attentionRowVariants, convPathVariants, matmulVariants } from './variants.ts';
@@ -130,8 +130,11 @@ export async function runBench(e: Engine, o: RunOptions): Promise<BenchReport> {
         { run: mine.run, sync: () => e.sync() },
         peer && tfSide ? { run: peer.run, sync: tfSide } : null,
       ];
+      const before = peak.probe ? await measureFma(e, peak.probe, o.quick ? 2 : 3) : undefined;
       const t = await timeAlternating(sides, timing);
-      const r = caseResult(c.name, c.shape, c.flops, t.ms[0]!, t.ms[1], peak.gflops);
+      const after = peak.probe ? await measureFma(e, peak.probe, o.quick ? 2 : 3) : undefined;
+      const nearby = before !== undefined && after !== undefined ? (before + after) / 2 : undefined;
+      const r = caseResult(c.name, c.shape, c.flops, t.ms[0]!, t.ms[1], peak.gflops, nearby);
       if (t.ms[1] !== null) peerRate.set(fam, Math.min(peerRate.get(fam) ?? Infinity, c.flops / t.ms[1] / 1e6));
       report.cases.push(r);
       o.log(

@@ -23,7 +23,11 @@ export interface CaseResult {
   peer_ms: number | null;
   ratio: number | null;
   gflops: number;
+  /** gflops / the run's peak (the mean of its measurements before and after all cases). */
   peak_fraction: number;
+  /** The FMA peak measured just before and after this case (their mean), and gflops / it. */
+  peak_gflops_nearby?: number;
+  peak_fraction_nearby?: number;
 }
 
 /** One kernel variant of an op, timed alone on this adapter. */
@@ -109,8 +113,10 @@ export function gflops(flops: number, ms: number): number {
 }
 
 /** A case's result from its timings (medians) and floating-point work. */
-export function caseResult(name: string, shape: string, flops: number, engineMs: number, peerMs: number | null, peakGflops: number): CaseResult {
+export function caseResult(name: string, shape: string, flops: number, engineMs: number, peerMs: number | null, peakGflops: number, nearbyGflops?: number): CaseResult {
   const g = gflops(flops, engineMs);
+  const nearby = nearbyGflops !== undefined && nearbyGflops > 0
+    ? { peak_gflops_nearby: round(nearbyGflops, 4), peak_fraction_nearby: round(g / nearbyGflops, 5) } : {};
   return {
     name,
     shape,
@@ -119,6 +125,7 @@ export function caseResult(name: string, shape: string, flops: number, engineMs:
     ratio: ratio(peerMs, engineMs) === null ? null : round(ratio(peerMs, engineMs)!, 3),
     gflops: round(g, 4),
     peak_fraction: peakGflops > 0 ? round(g / peakGflops, 5) : 0,
+    ...nearby,
   };
 }
 
@@ -171,8 +178,11 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 /** The cases as a table: the engine against the peer, and against the adapter's peak. */
 export function casesTable(cases: readonly CaseResult[], peer = 'TF.js'): string {
   return markdownTable(
-    ['case', 'shape', 'engine ms', `${peer} ms`, `× ${peer}`, 'GFLOP/s', '% of peak'],
-    cases.map((c) => [c.name, c.shape, fmtMs(c.engine_ms), fmtMs(c.peer_ms), fmtRatio(c.ratio), c.gflops.toFixed(c.gflops >= 10 ? 1 : 2), fmtPct(c.peak_fraction)]),
+    ['case', 'shape', 'engine ms', `${peer} ms`, `× ${peer}`, 'GFLOP/s', '% of peak', '% of peak next to it'],
+    cases.map((c) => [
+      c.name, c.shape, fmtMs(c.engine_ms), fmtMs(c.peer_ms), fmtRatio(c.ratio), c.gflops.toFixed(c.gflops >= 10 ? 1 : 2), fmtPct(c.peak_fraction),
+      c.peak_fraction_nearby === undefined ? '–' : `${fmtPct(c.peak_fraction_nearby)} of ${c.peak_gflops_nearby!.toFixed(1)}`,
+    ]),
   );
 }
 
@@ -220,7 +230,10 @@ export function targetLines(r: BenchReport): string[] {
   const mm = r.cases.filter((c) => c.name.startsWith('matmul'));
   if (mm.length) {
     const best = mm.reduce((a, b) => (a.peak_fraction >= b.peak_fraction ? a : b));
-    out.push(`matmul ≥ 25% of FMA peak: best ${fmtPct(best.peak_fraction)} (${best.name})${best.peak_fraction >= 0.25 ? ' — met' : ' — not met'}`);
+    // Judged on the run's peak; the peak measured next to the case is shown beside it, for the
+    // host's drift, and does not decide.
+    const near = best.peak_fraction_nearby === undefined ? '' : `; ${fmtPct(best.peak_fraction_nearby)} of the peak measured next to it`;
+    out.push(`matmul ≥ 25% of FMA peak: best ${fmtPct(best.peak_fraction)} (${best.name}${near})${best.peak_fraction >= 0.25 ? ' — met' : ' — not met'}`);
   }
   const tiny = r.train?.find((t) => t.config === 'tiny' && !t.error);
   if (tiny) {
@@ -249,6 +262,9 @@ export function formatReport(r: BenchReport): string {
   );
   parts.push('Times are medians of alternating timed rounds (engine, then peer) after warm-up, synchronised on the GPU queue, no readback.');
   parts.push('`ratio` = peer ms / engine ms. `.fwd+bwd` cases time the forward and the backward together (TF.js through `tf.grads`).');
+  if (r.cases.some((c) => c.peak_fraction_nearby !== undefined)) {
+    parts.push('`% of peak` is against the peak above; `% of peak next to it` against the same FMA kernel timed just before and after the case (the mean of the two, GFLOP/s after "of"), since this host\'s speed drifts within minutes.');
+  }
   parts.push('');
   parts.push(casesTable(r.cases));
   const targets = targetLines(r);

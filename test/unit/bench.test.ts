@@ -35,6 +35,11 @@ describe('statistics', () => {
     expect(r.ratio).toBe(5.5);
     expect(r.peak_fraction).toBeCloseTo(r.gflops / 40, 4);
     expect(Object.keys(r).sort()).toEqual(['engine_ms', 'gflops', 'name', 'peak_fraction', 'peer_ms', 'ratio', 'shape'].sort());
+    // With the peak measured next to the case, its own fraction beside the run's.
+    const near = caseResult('matmul.x', '[2]', 2 * 256 ** 3, 10, 55, 40, 32);
+    expect(near.peak_fraction).toBeCloseTo(r.gflops / 40, 4);
+    expect(near.peak_gflops_nearby).toBe(32);
+    expect(near.peak_fraction_nearby).toBeCloseTo(r.gflops / 32, 4);
     const alone = caseResult('softmax.x', '[2]', 100, 1, null, 40);
     expect(alone.peer_ms).toBeNull();
     expect(alone.ratio).toBeNull();
@@ -68,7 +73,7 @@ describe('formatting', () => {
   });
 
   const cases: CaseResult[] = [
-    caseResult('matmul.1024³', '[1024,1024]·[1024,1024]', 2 * 1024 ** 3, 400, 4000, 40),
+    caseResult('matmul.1024³', '[1024,1024]·[1024,1024]', 2 * 1024 ** 3, 400, 4000, 40, 20),
     caseResult('conv3d.tiny.patch-embed.fwd', '[1,1,64,64,64]', 1e8, 20, 60, 40),
     caseResult('attention.tiny.ct.fwd', '[16,4,65,32]', 3e7, 10, null, 40),
   ];
@@ -77,7 +82,8 @@ describe('formatting', () => {
     const lines = casesTable(cases).split('\n');
     expect(lines).toHaveLength(2 + cases.length);
     expect(lines[0]).toContain('× TF.js');
-    expect(lines[2]).toMatch(/^\| matmul\.1024³ \| \[1024,1024\]·\[1024,1024\] \| 400 \| 4000 \| 10× \| 5\.37 \| 13% \|$/);
+    expect(lines[2]).toMatch(/^\| matmul\.1024³ \| \[1024,1024\]·\[1024,1024\] \| 400 \| 4000 \| 10× \| 5\.37 \| 13% \| 27% of 20\.0 \|$/);
+    expect(lines[3]).toMatch(/\| – \|$/);
     expect(lines[4]).toContain('| – | – |');
   });
 
@@ -95,12 +101,14 @@ describe('formatting', () => {
     expect(t.find((l) => l.startsWith('matmul ≥ 5×'))).toMatch(/1\/1 .* met$/);
     expect(t.find((l) => l.startsWith('conv3d'))).toMatch(/0\/1 .*lowest 3\.0×.* not met$/);
     expect(t.find((l) => l.startsWith('attention'))).toBeUndefined(); // no peer time
-    expect(t.find((l) => l.includes('of FMA peak'))).toMatch(/13% .* not met$/);
+    // Judged on the run's peak, not on the one measured next to the case (27% here).
+    expect(t.find((l) => l.includes('of FMA peak'))).toMatch(/best 13% \(matmul\.1024³; 27% of the peak measured next to it\) — not met$/);
     expect(t.find((l) => l.startsWith('tiny step'))).toMatch(/1 submits, 0 readbacks per step — met$/);
     const md = formatReport({ ...r, command: 'biud bench', notes: ['a note'] });
     expect(md).toContain('Made by `biud bench`');
     expect(md).toContain('## Training step');
     expect(md).toContain('- a note');
+    expect(md).toContain('`% of peak next to it`');
     expect(md).not.toContain('Host:');
     // On a software adapter the host CPU is what is measured: the report names it, and the browser.
     const withHost = formatReport({ ...r, adapter: { ...r.adapter, runtime: 'browser' }, host: { cpu: 'AMD EPYC (x64)', cores: 2, browser: 'Chromium 156' } });
