@@ -16,8 +16,8 @@
 //     entries per vec4 as `mac` does) is what lets the compiler keep the running sum in a register
 //     (30% on sg8x12's block);
 //   - the loads: a load whose address is computed at run time is a per-lane gather (about 40 fma;
-//     a vec4 about 130), and B's blocks are shared by subgroupBroadcast (about 3.5 fma each). For
-//     4096 fma a step makes 48 vec4 loads and 256 broadcasts;
+//     a vec4 about 130), and B's blocks are shared by quadBroadcast. For 4096 fma a step makes
+//     48 vec4 loads and 256 broadcasts;
 //   - the loop: SwiftShader does not know that all four lanes run the same number of steps, so at
 //     the end of every step each of the 512 accumulators is merged under the lanes' mask (about ten
 //     instructions each: a sixth of a 4-k step's 31,600 instructions, by objdump of the JIT code

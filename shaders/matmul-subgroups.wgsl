@@ -7,8 +7,13 @@
 // (SwiftShader issues a plain vector load only for offsets it knows when compiling). Here the
 // four lanes own four 8-row strips of one tile and need the same 4×4 blocks of op(B): lane l
 // reads only row k+l of each block (TB: column l) and the block is assembled with
-// subgroupBroadcast. Per step of 4 along K a lane then loads 8 vec4 of A and RN/4 vec4 of B,
-// instead of RN of B.
+// quadBroadcast (with subgroups of 4 a quad is the whole subgroup). Per step of 4 along K a lane
+// then loads 8 vec4 of A and RN/4 vec4 of B, instead of RN of B.
+//
+// quadBroadcast, not subgroupBroadcast: with it SwiftShader's code for one step of sg16x32's loop
+// (256 broadcasts) is 1,600 instructions shorter, of 52,000 (bench/diagnose/matmul-jit.ts), and
+// 1024³ ran 4–10% faster, alternating with the other in one Chromium page. subgroupBroadcast is
+// a masked OR over the four lanes there (an and, four shuffles, two ors per value).
 //
 // Where the time goes (sg8x12 at 1024³, Node, SwiftShader on a 2-core AMD EPYC; the loop with its
 // loads alone, then with its FMAs alone): the gathers about a third, the broadcasts a fifth, the

@@ -51,7 +51,9 @@ for (const line of report.split('\n')) {
 const asm = execFileSync('objdump', ['-D', '-b', 'binary', '-mi386:x86-64', 'dist/jit.bin'], { encoding: 'utf8', maxBuffer: 1 << 30 });
 const ins: { at: number; op: string; text: string }[] = [];
 for (const line of asm.split('\n')) {
-  const m = /^\s+([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(\S+)(.*)$/.exec(line);
+  // address, tab, bytes, tab, instruction; a long instruction's last bytes go on a line of their
+  // own with no instruction, which must not count as one.
+  const m = /^\s+([0-9a-f]+):\t[0-9a-f ]+\t(\S+)(.*)$/.exec(line);
   if (m) ins.push({ at: parseInt(m[1], 16), op: m[2], text: m[2] + m[3] });
 }
 // The main loop: of the backward jumps that stay inside one routine (no ret in their range), the
