@@ -12,14 +12,21 @@ import { fileTuneStore } from './autotune-store-node.ts';
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let gpu: GPU | null = null;
+let gpuFlags = '';
 let tuneStoreSet = false;
 
 /**
  * The process-wide Dawn GPU object, created once. `dawnFlags` (e.g.
- * 'enable-dawn-features=disable_robustness', for a comparison) apply to the call that creates it.
+ * 'enable-dawn-features=disable_robustness', for a comparison) are fixed by the call that creates
+ * it; asking again with other flags is an error rather than a silent GPU without them.
  */
 export async function nodeGPU(dawnFlags: string[] = []): Promise<GPU> {
-  if (gpu) return gpu;
+  if (gpu) {
+    if (dawnFlags.join(' ') !== gpuFlags) {
+      throw new BiudError(`Dawn was already started in this process with flags [${gpuFlags}]; it cannot be restarted with [${dawnFlags.join(' ')}]`);
+    }
+    return gpu;
+  }
   // The Vulkan loader reads these when Dawn creates its instance, so they must be set first.
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
@@ -37,6 +44,7 @@ export async function nodeGPU(dawnFlags: string[] = []): Promise<GPU> {
   }
   Object.assign(globalThis, mod.globals);
   gpu = mod.create(dawnFlags) as GPU;
+  gpuFlags = dawnFlags.join(' ');
   return gpu;
 }
 

@@ -20,7 +20,7 @@
 //     48 vec4 loads and 256 broadcasts;
 //   - the loop: SwiftShader does not know that all four lanes run the same number of steps, so at
 //     the end of every step each of the 512 accumulators is merged under the lanes' mask (about ten
-//     instructions each: a sixth of a 4-k step's 31,600 instructions, by objdump of the JIT code
+//     instructions each: 5,200 of a 4-k step's ~30,000 instructions, by objdump of the JIT code
 //     that perf sampled; bench/diagnose/README.md). Steps of 8 along K spread that over twice the
 //     fma: 1024³ ran 8–12% faster than with steps of 4, alternating in one page for 20–30 rounds.
 //     A's rows are loaded with B at the start of the step: loading each group of four rows just

@@ -12,8 +12,8 @@
 //
 // quadBroadcast, not subgroupBroadcast: with it SwiftShader's code for one step of sg16x32's loop
 // (256 broadcasts) is 1,600 instructions shorter, of 52,000 (bench/diagnose/matmul-jit.ts), and
-// 1024³ ran 4–10% faster, alternating with the other in one Chromium page. subgroupBroadcast is
-// a masked OR over the four lanes there (an and, four shuffles, two ors per value).
+// alternating with the other in one Chromium page 1024³ ran 1–10% faster, [1024,1024]·[1024,256]
+// 7–10%. Alone, in a loop of nothing else, the two cost the same (bench/diagnose/swiftshader-costs.ts).
 //
 // Where the time goes (sg8x12 at 1024³, Node, SwiftShader on a 2-core AMD EPYC; the loop with its
 // loads alone, then with its FMAs alone): the gathers about a third, the broadcasts a fifth, the

@@ -74,6 +74,7 @@ const inLoop = ins.filter((y) => y.at >= best.from && y.at <= best.to);
 const mulIdx = inLoop.flatMap((y, i) => (y.op === 'mulps' ? [i] : []));
 const dense = (j: number) => j + 64 < mulIdx.length && mulIdx[j + 64] - mulIdx[j] < 640;
 const first = mulIdx.findIndex((_, j) => dense(j));
+if (first < 0) throw new Error(`no run of 64 mulps close together in the main loop of ${variant}: is it a register-blocked kernel?`);
 let last = first;
 for (let j = first; j < mulIdx.length; j++) if (dense(Math.max(first, j - 64))) last = j;
 const parts = [

@@ -28,11 +28,15 @@ interface Case { name: string; decl?: string; op: (c: number, u: string) => stri
 // x_c is chain c's running value; `u` is the unrolled index (a WGSL u32 expression).
 const CASES: Case[] = [
   { name: 'fma', op: (c) => `x${c} = fma(x${c}, m, d);` },
-  { name: 'fma + subgroupBroadcast', needs: 'subgroups', op: (c) => `x${c} = fma(x${c}, subgroupBroadcast(m, ${c & 3}u), d);` },
+  // The broadcast value changes every step (the chain's own), so that no compiler can take it out of the loop.
+  { name: 'fma + subgroupBroadcast', needs: 'subgroups', op: (c) => `x${c} = fma(subgroupBroadcast(x${c}, ${c & 3}u), m, d);` },
+  { name: 'fma + quadBroadcast', needs: 'subgroups', op: (c) => `x${c} = fma(quadBroadcast(x${c}, ${c & 3}u), m, d);` },
   { name: 'load f32, four addresses', decl: 'var<storage, read> s: array<f32>;', op: (c, u) => `x${c} += s[((${u}) * 64u + lid + ${c * 4096}u) & 262143u];` },
   { name: 'load f32, one address', decl: 'var<storage, read> s: array<f32>;', op: (c, u) => `x${c} += s[((${u}) * 64u + ${c * 4096}u) & 262143u];` },
   { name: 'load vec4, four addresses', decl: 'var<storage, read> s: array<vec4f>;', op: (c, u) => `x${c} += dot(s[((${u}) * 64u + lid + ${c * 1024}u) & 65535u], vec4f(1.0));` },
   { name: 'load workgroup f32', decl: 'var<workgroup> w: array<f32, 1024>;', op: (c, u) => `x${c} += w[((${u}) + lid + ${c * 128}u) & 1023u];` },
+  // The same vec4 through a texture (rgba32float, 256×256): SwiftShader's sampler path instead of a gather.
+  { name: 'textureLoad vec4, four addresses', decl: 'var t: texture_2d<f32>;', op: (c, u) => `x${c} += dot(textureLoad(t, vec2u(lid, ((${u}) + ${c * 32}u) & 255u), 0), vec4f(1.0));` },
 ];
 
 function source(k: Case): string {
@@ -58,8 +62,10 @@ async function time(k: Case): Promise<number> {
   const pipe = await dev.createComputePipelineAsync({ layout: 'auto', compute: { module: dev.createShaderModule({ code: source(k) }), entryPoint: 'main' } });
   const o = dev.createBuffer({ size: THREADS * 4, usage: GPUBufferUsage.STORAGE });
   const s = dev.createBuffer({ size: 262144 * 4, usage: GPUBufferUsage.STORAGE });
+  const t = dev.createTexture({ size: [256, 256], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING });
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: o } }];
-  if (k.decl && !k.decl.startsWith('var<workgroup>')) entries.push({ binding: 1, resource: { buffer: s } });
+  if (k.decl?.includes('texture_2d')) entries.push({ binding: 1, resource: t.createView() });
+  else if (k.decl && !k.decl.startsWith('var<workgroup>')) entries.push({ binding: 1, resource: { buffer: s } });
   const bg = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
   const run = async () => {
     const enc = dev.createCommandEncoder();
@@ -81,6 +87,7 @@ async function time(k: Case): Promise<number> {
   xs.sort((a, b) => a - b);
   o.destroy();
   s.destroy();
+  t.destroy();
   return xs[3];
 }
 

@@ -1,7 +1,7 @@
 // Runs every GPU suite in Node on Dawn (the fast loop). The same cases run in headless Chromium
 // through Playwright (test/browser/gpu.spec.ts).
-import { describe, it, beforeAll, afterAll } from 'vitest';
-import { createNodeEngine } from '../../engine/node.ts';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { createNodeEngine, nodeGPU } from '../../engine/node.ts';
 import type { Engine } from '../../engine/index.ts';
 import { readFile, readdir } from 'node:fs/promises';
 import { cases, assets, engines } from './harness.ts';
@@ -24,3 +24,11 @@ for (const [name, list] of bySuite) {
     for (const c of list) it(c.name, () => c.fn(engine), 120_000);
   });
 }
+
+describe('node', () => {
+  // Dawn starts once per process: a later call that asks for other flags must not get a GPU without them.
+  it('nodeGPU refuses other Dawn flags once Dawn is started', async () => {
+    await expect(nodeGPU()).resolves.toBeDefined();
+    await expect(nodeGPU(['enable-dawn-features=disable_robustness'])).rejects.toThrow(/already started in this process with flags \[\]/);
+  });
+});
