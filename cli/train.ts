@@ -22,6 +22,7 @@ const spec: OptionSpec = {
   lr: { type: 'number', help: "peak learning rate (default: the config's)" },
   pool: POOL_OPTION,
   stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE, e.g. 16x4 (16 filters of 4³ voxels), or none (default: the config's)" },
+  stats: { type: 'string', help: "CT encoder's cell statistics (mean, max, min, spread) as a cell size in voxels, e.g. 8, or none (default: the config's)" },
   'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
   'sentence-keep': { type: 'number', help: "probability of keeping each report sentence in a step's text (default: the config's)" },
   'distill-from': { type: 'number', help: "step at which distillation starts (default: the config's; 0 = from the start)" },
@@ -42,6 +43,15 @@ function stemOverride(v: unknown): { stem?: { channels: number; size: [number, n
   return { stem: { channels: Number(m[1]), size: [s, s, s] } };
 }
 
+/** `--stats 8` → statistics of 8³-voxel cells; `--stats none` → none. */
+function statsOverride(v: unknown): { stats?: { cell: [number, number, number] } | null } {
+  if (v === undefined) return {};
+  if (String(v) === 'none') return { stats: null };
+  if (!/^\d+$/.test(String(v))) throw new BiudError(`--stats must be a cell size in voxels (e.g. 8) or none, got "${v}"`);
+  const c = Number(v);
+  return { stats: { cell: [c, c, c] } };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv, spec);
   if (a.help) {
@@ -56,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = getConfig(String(o.config), {
     seed: num('seed'),
     train: { steps, batch: num('batch'), lr: num('lr') },
-    ct: { pool: poolOverride(a), ...stemOverride(o.stem) },
+    ct: { pool: poolOverride(a), ...stemOverride(o.stem), ...statsOverride(o.stats) },
     text: { init: o['text-init'] as 'scratch' | 'expert' | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients') },

@@ -21,6 +21,12 @@ export interface VisionConfig {
    * stem's features of each patch. Absent or null: the patch embedding reads the voxels directly.
    */
   stem?: { channels: number; size: [number, number, number] } | null;
+  /**
+   * 3-D only: each patch token also gets a linear map of four statistics (mean, maximum, minimum,
+   * spread) of every `cell` of its voxels (cell divides the patch); vision-encoder.ts says why.
+   * Absent or null: the tokens see the voxels only through the patch embedding.
+   */
+  stats?: { cell: [number, number, number] } | null;
 }
 
 export interface TextConfig {
@@ -219,6 +225,11 @@ export function validate(c: BiudConfig): void {
       if (v.size[0] === 1) throw new BiudError(`${c.name}: ${what} has a stem, which only 3-D encoders take`);
       if (!(Number.isInteger(channels) && channels > 0)) throw new BiudError(`${c.name}: ${what} stem channels must be a positive whole number, got ${channels}`);
       if (size.length !== 3 || size.some((s, i) => !(s > 0) || v.patch[i] % s)) throw new BiudError(`${c.name}: ${what} stem size [${size}] does not divide its patch [${v.patch}]`);
+    }
+    if (v.stats) {
+      const { cell } = v.stats;
+      if (v.size[0] === 1) throw new BiudError(`${c.name}: ${what} has cell statistics, which only 3-D encoders take`);
+      if (cell.length !== 3 || cell.some((s, i) => !(Number.isInteger(s) && s > 0) || v.patch[i] % s)) throw new BiudError(`${c.name}: ${what} statistics cell [${cell}] does not divide its patch [${v.patch}]`);
     }
   };
   check(c.ct, 'CT');

@@ -3,11 +3,13 @@
 // default averages the tokens. Checked against a CPU computation from the encoder's own tokens
 // and weights, and by moving one patch's content elsewhere. The optional convolutional stem:
 // patch tokens = conv(GELU(conv(standardised x, stem)), patch) against the CPU references, and
-// gradients reach the stem.
+// gradients reach the stem. The optional cell statistics: cellStats against its CPU reference on
+// a volume with known extremes, tokens = patch_embed(x) + stats_proj(cellStats(x)) on the CPU
+// references, and gradients reach stats_proj.
 import { ParamStore } from '../../engine/params.ts';
 import * as ops from '../../engine/ops/index.ts';
 import { getConfig } from '../../models/config.ts';
-import { VisionEncoder } from '../../models/vision-encoder.ts';
+import { VisionEncoder, cellStats, cellStatsRef } from '../../models/vision-encoder.ts';
 import { conv3dRef } from '../../engine/ops/conv.ts';
 import { geluRef } from '../../engine/ops/activation.ts';
 import { suite, expectClose, expectTrue, expectEqual, expectThrows, randomArray } from './harness.ts';
@@ -87,6 +89,47 @@ suite('vision-encoder', (test) => {
     const gStem = gw.subarray(off, off + 3 * 16);
     expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), 'the stem weights receive gradients');
     await expectThrows(() => getConfig('micro', { ct: { stem: { channels: 3, size: [3, 3, 3] } } }), /stem size \[3,3,3\] does not divide its patch/, 'a stem that does not divide the patch is refused');
+    store.destroy();
+  });
+
+  test('cell statistics: mean, max, min, spread per cell (CPU reference); tokens add stats_proj of them; it gets gradients', async (e) => {
+    // cellStats alone, on cells that are not cubes, with one planted extreme per cell.
+    const shape = [2, 1, 4, 6, 4], cell = [2, 3, 2];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = randomArray(n, 21, -1, 1);
+    v[5] = 9; v[n - 1] = -7;
+    const s = (await cellStats(e.tensor(v, shape), cell).data()) as Float32Array;
+    const want = cellStatsRef(v, shape, cell);
+    expectEqual(s.length, 2 * 4 * 2 * 2 * 2, 'cellStats is [B, 4, D/c, H/c, W/c]');
+    expectClose(s, want, 'cellStats = mean, max, min, spread per cell', 1e-5);
+    expectTrue(want.includes(9) && want.includes(-7), 'the planted extremes are what the reference finds');
+
+    const cfg = getConfig('micro', { ct: { stats: { cell: [4, 4, 2] } } });
+    const store = new ParamStore(e, 7);
+    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+    store.finalize();
+    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
+    expectEqual(enc.statsWeight?.shape, [Wd, 4, 2, 2, 4], 'stats_proj weight [width, 4 statistics, patch / cell]');
+    const vol = randomArray(2 * D * H * W, 13, 0, 1);
+    const x = e.tensor(vol, [2, 1, D, H, W]);
+    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
+    const read = async (t: typeof x) => Array.from((await t.data()) as Float32Array);
+    const pw = await read(enc.patchWeight), pb = await read(enc.patchBias), sw = await read(enc.statsWeight!), sb = await read(enc.statsBias!);
+    const std = Array.from(vol, (u) => (u - 0.35) / 0.3);
+    const p = conv3dRef(std, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
+    const st = cellStatsRef(std, [2, 1, D, H, W], [4, 4, 2]);
+    const q = conv3dRef(Array.from(st), [2, 4, 4, 4, 8], sw, [Wd, 4, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
+    const P = p.shape.slice(2).reduce((a, b) => a * b, 1);
+    const wantT = new Float32Array(2 * P * Wd);
+    for (let b = 0; b < 2; b++) for (let c = 0; c < Wd; c++) for (let t = 0; t < P; t++) wantT[(b * P + t) * Wd + c] = p.data[(b * Wd + c) * P + t] + q.data[(b * Wd + c) * P + t];
+    expectClose(tokens, wantT, 'patch embedding + stats_proj(cellStats)', 1e-4);
+    store.zeroGrad();
+    const out = enc.forward(x);
+    ops.sum(out.embedding).backward();
+    const gw = (await store.flatGrads().data()) as Float32Array;
+    const off = enc.statsWeight!.storage.offset / 4;
+    expectTrue(gw.subarray(off, off + Wd * 64).some((u) => Math.abs(u) > 1e-7), 'stats_proj receives gradients');
+    await expectThrows(() => getConfig('micro', { ct: { stats: { cell: [3, 4, 4] } } }), /statistics cell \[3,4,4\] does not divide its patch/, 'a cell that does not divide the patch is refused');
     store.destroy();
   });
 });

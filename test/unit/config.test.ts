@@ -27,12 +27,17 @@ describe('getConfig', () => {
     expect(() => getConfig('tiny', { loss: { distillRamp: 2.5 } })).toThrow(/distillRamp/);
   });
 
-  it('checks the stem, the training-patient count and the report encoder start', () => {
+  it('checks the stem, the cell statistics, the training-patient count and the report encoder start', () => {
     expect(getConfig('tiny', { ct: { stem: { channels: 16, size: [4, 4, 4] } } }).ct.stem).toEqual({ channels: 16, size: [4, 4, 4] });
     expect(getConfig('tiny', { ct: { stem: null } }).ct.stem).toBeNull();
     expect(() => getConfig('tiny', { ct: { stem: { channels: 16, size: [5, 4, 4] } } })).toThrow(/stem size \[5,4,4\] does not divide its patch \[16,16,16\]/);
     expect(() => getConfig('tiny', { ct: { stem: { channels: 0, size: [4, 4, 4] } } })).toThrow(/stem channels/);
     expect(() => getConfig('tiny', { expert: { image: { stem: { channels: 4, size: [1, 4, 4] } } } })).toThrow(/X-ray has a stem, which only 3-D encoders take/);
+    expect(getConfig('tiny', { ct: { stats: { cell: [8, 8, 8] } } }).ct.stats).toEqual({ cell: [8, 8, 8] });
+    expect(getConfig('tiny', { ct: { stats: null } }).ct.stats).toBeNull();
+    expect(() => getConfig('tiny', { ct: { stats: { cell: [8, 6, 8] } } })).toThrow(/statistics cell \[8,6,8\] does not divide its patch \[16,16,16\]/);
+    expect(() => getConfig('tiny', { ct: { stats: { cell: [0, 8, 8] } } })).toThrow(/statistics cell/);
+    expect(() => getConfig('tiny', { expert: { image: { stats: { cell: [1, 4, 4] } } } })).toThrow(/X-ray has cell statistics, which only 3-D encoders take/);
     expect(getConfig('tiny', { data: { trainPatients: 0 } }).data.trainPatients).toBe(0);
     expect(() => getConfig('tiny', { data: { trainPatients: -1 } })).toThrow(/trainPatients/);
     expect(() => getConfig('tiny', { data: { trainPatients: 2.5 } })).toThrow(/trainPatients/);
