@@ -8,6 +8,8 @@
 // perf_event_paranoid ≤ 1). A diagnostic, not a test.
 //
 //   node dist/matmul-jit.mjs [variant] [M,K,N] [seconds]     (defaults: sg16x32 1024,1024,1024 20)
+//
+// With JIT_LOOP=FILE it also writes the main loop's instructions (offset, tab, instruction) there.
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync, readSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
 import { createNodeEngine } from '../../engine/node.ts';
@@ -69,6 +71,7 @@ for (const x of ins) {
   if (mul > best.mul || (mul === best.mul && x.at - from > best.to - best.from)) best = { from, to: x.at, mul };
 }
 const inLoop = ins.filter((y) => y.at >= best.from && y.at <= best.to);
+if (process.env.JIT_LOOP) writeFileSync(process.env.JIT_LOOP, inLoop.map((y) => `${y.at.toString(16)}\t${y.text}`).join('\n') + '\n');
 // The body: where mulps come densely (64 of them within 64·10 instructions); a few stray ones
 // elsewhere in the loop (address arithmetic, say) do not count.
 const mulIdx = inLoop.flatMap((y, i) => (y.op === 'mulps' ? [i] : []));
@@ -94,6 +97,16 @@ for (const [name, x, y] of parts) {
   for (const [at, v] of samples) if (at >= x && at < y) s += v;
   console.log(`| ${name} | ${part.length} | ${s.toFixed(1)} | ${top} |`);
 }
+// In the body, a value loaded from a stack slot and at once stored back to the same slot (Subzero
+// does this for the first operand of each mulps: 2026-12-05, about one store per fma).
+const body = inLoop.filter((i) => i.at >= parts[1][1] && i.at < parts[1][2]);
+const mov = (t: string) => /^movups (\S+),(\S+)$/.exec(t.replace(/\s+/g, ' ').trim());
+let storeBack = 0;
+for (let i = 1; i < body.length; i++) {
+  const p = mov(body[i - 1].text), q = mov(body[i].text);
+  if (p && q && p[1] === q[2] && p[2] === q[1] && !p[1].startsWith('%')) storeBack++;
+}
+console.log(`body: ${storeBack} stores back to the slot just loaded from, for ${body.filter((i) => i.op === 'mulps').length} mulps`);
 a.dispose();
 b.dispose();
 process.exit(0);
