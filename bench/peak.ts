@@ -80,6 +80,24 @@ async function best(side: Side, runs: number, rounds: number): Promise<number> {
   return ms;
 }
 
+/**
+ * One FMA filling at one workgroup size over FMA_THREADS threads, ready to time: each dispatch
+ * reads `probe.iters` when it is recorded, so the caller may grow the loop between timings.
+ */
+function fmaRun(e: Engine, probe: FmaProbe): { probe: FmaProbe; side: Side; gflops: (ms: number) => number; dispose: () => void } {
+  const groups = e.grid1d(FMA_THREADS, probe.WG);
+  const threads = groups[0] * groups[1] * probe.WG;
+  const out = e.keep(e.empty([threads * 4]));
+  const k = fmaKernel(probe.shape);
+  const side = engineSide(e, () => e.dispatch(k, { bindings: { out }, uniforms: { iters: probe.iters, n: 0, seed: 0.5, _pad: 0 }, workgroups: groups, constants: { WG: probe.WG } }));
+  return {
+    probe,
+    side,
+    gflops: (ms) => (threads * probe.iters * fmaFlopsPerTrip(probe.shape)) / ms / 1e6,
+    dispose: () => out.dispose(),
+  };
+}
+
 export async function measurePeak(e: Engine, quick = false): Promise<Peak> {
   const detail: Record<string, number | string> = {};
   // ------------------------------------------------------------- FMA
@@ -91,31 +109,24 @@ export async function measurePeak(e: Engine, quick = false): Promise<Peak> {
   let probe: FmaProbe | undefined;
   for (let t = 0; t < tries.length; t++) {
     const [shape, WG] = tries[t];
-    const groups = e.grid1d(FMA_THREADS, WG);
-    const threads = groups[0] * groups[1] * WG;
-    const out = e.keep(e.empty([threads * 4]));
-    const k = fmaKernel(shape);
-    let iters = 4;
-    const run = () => e.dispatch(k, { bindings: { out }, uniforms: { iters, n: 0, seed: 0.5, _pad: 0 }, workgroups: groups, constants: { WG } });
-    const side = engineSide(e, run);
+    const f = fmaRun(e, { shape, WG, iters: 4 });
     // Grow the loop until one dispatch lasts ~40 ms (timer resolution and submit cost vanish).
-    await timeBatch(side, 1);
+    await timeBatch(f.side, 1);
     for (let i = 0; i < 8; i++) {
-      const ms = await timeBatch(side, 1);
+      const ms = await timeBatch(f.side, 1);
       if (ms > 25) break;
-      iters = Math.min(1 << 16, Math.ceil(iters * Math.min(16, 40 / Math.max(ms, 0.05))));
+      f.probe.iters = Math.min(1 << 16, Math.ceil(f.probe.iters * Math.min(16, 40 / Math.max(ms, 0.05))));
     }
-    const ms = await best(side, 1, quick ? 2 : 3);
-    const g = (threads * iters * fmaFlopsPerTrip(shape)) / ms / 1e6;
+    const g = f.gflops(await best(f.side, 1, quick ? 2 : 3));
     const key = `fma_gflops_${shape.type}x${shape.chains}_wg${WG}`;
     detail[key] = Number(g.toFixed(2));
     if (g > gflops) {
       gflops = g;
       bestShape = shape;
-      probe = { shape, WG, iters };
+      probe = { ...f.probe };
       detail.fma_kernel = `${shape.chains} ${shape.type} chains, ${shape.unroll}× unrolled, workgroup ${WG}`;
     }
-    out.dispose();
+    f.dispose();
     if (t === FMA_SHAPES.length - 1) for (const s of sizes.slice(1)) tries.push([bestShape, s]);
   }
   // ------------------------------------------------------------- copy
@@ -149,15 +160,11 @@ export async function measurePeak(e: Engine, quick = false): Promise<Peak> {
  * same run), more than the gap a fraction of the peak is meant to show.
  */
 export async function measureFma(e: Engine, p: FmaProbe, rounds = 3): Promise<number> {
-  const groups = e.grid1d(FMA_THREADS, p.WG);
-  const threads = groups[0] * groups[1] * p.WG;
-  const out = e.keep(e.empty([threads * 4]));
+  const f = fmaRun(e, { ...p });
   try {
-    const k = fmaKernel(p.shape);
-    const ms = await best(engineSide(e, () => e.dispatch(k, { bindings: { out }, uniforms: { iters: p.iters, n: 0, seed: 0.5, _pad: 0 }, workgroups: groups, constants: { WG: p.WG } })), 1, rounds);
-    return (threads * p.iters * fmaFlopsPerTrip(p.shape)) / ms / 1e6;
+    return f.gflops(await best(f.side, 1, rounds));
   } finally {
-    out.dispose();
+    f.dispose();
   }
 }
 

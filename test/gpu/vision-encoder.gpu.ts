@@ -7,12 +7,30 @@
 // a volume with known extremes, tokens = patch_embed(x) + stats_proj(cellStats(x)) on the CPU
 // references, and gradients reach stats_proj.
 import { ParamStore } from '../../engine/params.ts';
+import type { Tensor } from '../../engine/tensor.ts';
 import * as ops from '../../engine/ops/index.ts';
 import { getConfig } from '../../models/config.ts';
 import { VisionEncoder, cellStats, cellStatsRef } from '../../models/vision-encoder.ts';
 import { conv3dRef } from '../../engine/ops/conv.ts';
 import { geluRef } from '../../engine/ops/activation.ts';
 import { suite, expectClose, expectTrue, expectEqual, expectThrows, randomArray } from './harness.ts';
+
+/** A conv's output [B, W, patches] (flat, as conv3dRef gives it) as the encoder's tokens [B, patches, W]. */
+function asTokens(B: number, Wd: number, y: ArrayLike<number>): Float32Array {
+  const P = y.length / (B * Wd);
+  const out = new Float32Array(y.length);
+  for (let b = 0; b < B; b++) for (let c = 0; c < Wd; c++) for (let t = 0; t < P; t++) out[(b * P + t) * Wd + c] = y[(b * Wd + c) * P + t];
+  return out;
+}
+
+/** d sum(embedding) / d `param`, from one backward through the encoder. */
+async function embeddingGrad(store: ParamStore, enc: VisionEncoder, x: Tensor, param: Tensor): Promise<Float32Array> {
+  store.zeroGrad();
+  ops.sum(enc.forward(x).embedding).backward();
+  const g = (await store.flatGrads().data()) as Float32Array;
+  const off = param.storage.offset / 4;
+  return g.subarray(off, off + param.size);
+}
 
 suite('vision-encoder', (test) => {
   test("pool 'flat' is pool_proj(all tokens) and sees where things are; 'mean' averages", async (e) => {
@@ -77,16 +95,8 @@ suite('vision-encoder', (test) => {
     const s1 = conv3dRef(std, [2, 1, D, H, W], sw, [3, 1, 2, 4, 2], sb, { stride: [2, 4, 2], padding: 0 });
     const g = Array.from(geluRef(s1.data));
     const p = conv3dRef(g, s1.shape, pw, [Wd, 3, 4, 2, 4], pb, { stride: [4, 2, 4], padding: 0 });
-    const P = p.shape.slice(2).reduce((a, b) => a * b, 1);
-    const want = new Float32Array(2 * P * Wd);
-    for (let b = 0; b < 2; b++) for (let c = 0; c < Wd; c++) for (let t = 0; t < P; t++) want[(b * P + t) * Wd + c] = p.data[(b * Wd + c) * P + t];
-    expectClose(tokens, want, 'stem + patch embedding', 1e-4);
-    store.zeroGrad();
-    const out = enc.forward(x);
-    ops.sum(out.embedding).backward();
-    const gw = (await store.flatGrads().data()) as Float32Array;
-    const off = enc.stemWeight!.storage.offset / 4;
-    const gStem = gw.subarray(off, off + 3 * 16);
+    expectClose(tokens, asTokens(2, Wd, p.data), 'stem + patch embedding', 1e-4);
+    const gStem = await embeddingGrad(store, enc, x, enc.stemWeight!);
     expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), 'the stem weights receive gradients');
     await expectThrows(() => getConfig('micro', { ct: { stem: { channels: 3, size: [3, 3, 3] } } }), /stem size \[3,3,3\] does not divide its patch/, 'a stem that does not divide the patch is refused');
     store.destroy();
@@ -119,16 +129,9 @@ suite('vision-encoder', (test) => {
     const p = conv3dRef(std, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
     const st = cellStatsRef(std, [2, 1, D, H, W], [4, 4, 2]);
     const q = conv3dRef(Array.from(st), [2, 4, 4, 4, 8], sw, [Wd, 4, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
-    const P = p.shape.slice(2).reduce((a, b) => a * b, 1);
-    const wantT = new Float32Array(2 * P * Wd);
-    for (let b = 0; b < 2; b++) for (let c = 0; c < Wd; c++) for (let t = 0; t < P; t++) wantT[(b * P + t) * Wd + c] = p.data[(b * Wd + c) * P + t] + q.data[(b * Wd + c) * P + t];
-    expectClose(tokens, wantT, 'patch embedding + stats_proj(cellStats)', 1e-4);
-    store.zeroGrad();
-    const out = enc.forward(x);
-    ops.sum(out.embedding).backward();
-    const gw = (await store.flatGrads().data()) as Float32Array;
-    const off = enc.statsWeight!.storage.offset / 4;
-    expectTrue(gw.subarray(off, off + Wd * 64).some((u) => Math.abs(u) > 1e-7), 'stats_proj receives gradients');
+    expectClose(tokens, asTokens(2, Wd, p.data.map((u, i) => u + q.data[i])), 'patch embedding + stats_proj(cellStats)', 1e-4);
+    const gStats = await embeddingGrad(store, enc, x, enc.statsWeight!);
+    expectTrue(gStats.some((u) => Math.abs(u) > 1e-7), 'stats_proj receives gradients');
     await expectThrows(() => getConfig('micro', { ct: { stats: { cell: [3, 4, 4] } } }), /statistics cell \[3,4,4\] does not divide its patch/, 'a cell that does not divide the patch is refused');
     store.destroy();
   });
