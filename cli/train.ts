@@ -23,6 +23,7 @@ const spec: OptionSpec = {
   pool: POOL_OPTION,
   stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE, e.g. 16x4 (16 filters of 4³ voxels), or none (default: the config's)" },
   stats: { type: 'string', help: "CT encoder's cell statistics (mean, max, min, spread) as a cell size in voxels, e.g. 8, or none (default: the config's)" },
+  standardise: { type: 'string', help: "CT encoder's inputs standardised per feature with the training volumes' statistics: voxels, stats, voxels,stats, or none (default: the config's)" },
   'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
   'sentence-keep': { type: 'number', help: "probability of keeping each report sentence in a step's text (default: the config's)" },
   'distill-from': { type: 'number', help: "step at which distillation starts (default: the config's; 0 = from the start)" },
@@ -52,6 +53,16 @@ function statsOverride(v: unknown): { stats?: { cell: [number, number, number] }
   return { stats: { cell: [c, c, c] } };
 }
 
+/** `--standardise voxels,stats` → both; `--standardise none` → neither. */
+function standardiseOverride(v: unknown): { standardise?: { voxels: boolean; stats: boolean } | null } {
+  if (v === undefined) return {};
+  if (String(v) === 'none') return { standardise: null };
+  const parts = String(v).split(',');
+  const bad = parts.filter((p) => p !== 'voxels' && p !== 'stats');
+  if (bad.length) throw new BiudError(`--standardise takes voxels, stats, voxels,stats or none, got "${v}"`);
+  return { standardise: { voxels: parts.includes('voxels'), stats: parts.includes('stats') } };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv, spec);
   if (a.help) {
@@ -66,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = getConfig(String(o.config), {
     seed: num('seed'),
     train: { steps, batch: num('batch'), lr: num('lr') },
-    ct: { pool: poolOverride(a), ...stemOverride(o.stem), ...statsOverride(o.stats) },
+    ct: { pool: poolOverride(a), ...stemOverride(o.stem), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
     text: { init: o['text-init'] as 'scratch' | 'expert' | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients') },

@@ -27,6 +27,14 @@ export interface VisionConfig {
    * Absent or null: the tokens see the voxels only through the patch embedding.
    */
   stats?: { cell: [number, number, number] } | null;
+  /**
+   * 3-D only: standardise the encoder's inputs feature by feature with the training volumes'
+   * statistics (fixed once, before the first step, and saved with the weights): `voxels`, each
+   * voxel by its mean and spread over the training volumes (what the normal chest looks like
+   * there); `stats`, each cell statistic likewise (if `stats` gives the encoder any).
+   * vision-encoder.ts says why.
+   */
+  standardise?: { voxels?: boolean; stats?: boolean } | null;
 }
 
 export interface TextConfig {
@@ -230,6 +238,9 @@ export function validate(c: BiudConfig): void {
       const { cell } = v.stats;
       if (v.size[0] === 1) throw new BiudError(`${c.name}: ${what} has cell statistics, which only 3-D encoders take`);
       if (cell.length !== 3 || cell.some((s, i) => !(Number.isInteger(s) && s > 0) || v.patch[i] % s)) throw new BiudError(`${c.name}: ${what} statistics cell [${cell}] does not divide its patch [${v.patch}]`);
+    }
+    if (v.standardise && (v.standardise.voxels || v.standardise.stats)) {
+      if (v.size[0] === 1) throw new BiudError(`${c.name}: ${what} is standardised per feature, which only 3-D encoders take`);
     }
   };
   check(c.ct, 'CT');

@@ -57,6 +57,27 @@ export function cellStatsRef(x: ArrayLike<number>, shape: readonly number[], cel
   return out;
 }
 
+/**
+ * A fixed standardisation (x − mean) / std, feature by feature. Kept in the parameter store, so
+ * checkpoints carry it (PyTorch: buffers), but it never gets a gradient and takes no weight
+ * decay, so AdamW leaves it as fitStandardisation() set it.
+ */
+export interface Standardiser {
+  mean: Tensor;
+  std: Tensor;
+}
+
+/** Floor of a standardised feature's spread, in the units of the globally standardised input (≈ 45 HU). */
+export const STD_FLOOR = 0.1;
+
+function standardiser(store: ParamStore, name: string, shape: number[]): Standardiser {
+  return { mean: store.param(`${name}.mean`, shape, 'zeros', { decay: false }), std: store.param(`${name}.std`, shape, 'ones', { decay: false }) };
+}
+
+function standardise(x: Tensor, n: Standardiser): Tensor {
+  return x.engine.noGrad(() => ops.div(ops.sub(x, n.mean), n.std));
+}
+
 export interface VisionOutput {
   /** [B, embedDim]: the projected mean token. */
   embedding: Tensor;
@@ -74,6 +95,9 @@ export class VisionEncoder {
   readonly statsWeight: Tensor | null = null;
   readonly statsBias: Tensor | null = null;
   readonly statsKernel: number[] | null = null;
+  /** Fixed per-feature standardisation (config `standardise`), set by fitStandardisation(). */
+  readonly voxelNorm: Standardiser | null = null;
+  readonly statsNorm: Standardiser | null = null;
   /** The patch embedding's kernel = stride: the patch, or the patch over the stem's size. */
   readonly patchKernel: number[];
   readonly patchWeight: Tensor;
@@ -105,6 +129,9 @@ export class VisionEncoder {
       this.statsWeight = store.param(`${name}.patch_embed.stats_proj.weight`, [cfg.width, CELL_STATS, ...sk], { uniform: 1 / Math.sqrt(fan) });
       this.statsBias = store.param(`${name}.patch_embed.stats_proj.bias`, [cfg.width], 'zeros', { decay: false });
     }
+    const st = this.is2d ? undefined : cfg.standardise;
+    if (st?.voxels) this.voxelNorm = standardiser(store, `${name}.patch_embed.input_norm`, [1, 1, ...cfg.size]);
+    if (st?.stats && stats) this.statsNorm = standardiser(store, `${name}.patch_embed.stats_norm`, [1, CELL_STATS, ...cfg.size.map((s, i) => s / stats.cell[i])]);
     const k = (this.patchKernel = this.is2d ? cfg.patch.slice(1) : stem ? cfg.patch.map((p, i) => p / stem.size[i]) : cfg.patch);
     const cin = stem?.channels ?? 1;
     const fanIn = cin * k.reduce((a, b) => a * b, 1);
@@ -140,6 +167,45 @@ export class VisionEncoder {
     return { embedding: this.head.forward(pooled), tokens: h, cls: pooled };
   }
 
+  /**
+   * Set the standardisation (config `standardise`) from `rounds` batches of training volumes
+   * ([B, 1, D, H, W], windowed): each feature's mean over them, and its spread with a floor, so
+   * that a feature constant over the training set (air outside the body) is not blown up.
+   * Returns the number of volumes used.
+   */
+  fitStandardisation(volumes: (round: number) => Tensor, rounds: number): number {
+    const e = this.patchWeight.engine;
+    const targets = [this.voxelNorm, this.statsNorm].filter((n): n is Standardiser => n !== null);
+    if (!targets.length) return 0;
+    const sums = targets.map((n) => ({ n, s: e.keep(e.zeros(n.mean.shape)), q: e.keep(e.zeros(n.mean.shape)) }));
+    let count = 0;
+    e.noGrad(() => {
+      for (let r = 0; r < rounds; r++) {
+        e.scope(() => {
+          const x = volumes(r);
+          count += x.shape[0];
+          const v = ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
+          for (const a of sums) {
+            const f = a.n === this.voxelNorm ? v : cellStats(v, this.cfg.stats!.cell);
+            ops.addInto(a.s, ops.sum(f, 0, true));
+            ops.addInto(a.q, ops.sum(ops.square(f), 0, true));
+          }
+        });
+      }
+      for (const a of sums) {
+        e.scope(() => {
+          const mean = ops.scale(a.s, 1 / count);
+          const variance = ops.relu(ops.sub(ops.scale(a.q, 1 / count), ops.square(mean)));
+          e.copy(mean, a.n.mean);
+          e.copy(ops.sqrt(ops.affine(variance, 1, STD_FLOOR * STD_FLOOR)), a.n.std);
+        });
+        a.s.dispose();
+        a.q.dispose();
+      }
+    });
+    return count;
+  }
+
   /** The patch tokens [B, patches, width] before [CLS] and the position embedding. */
   embedPatches(x: Tensor): Tensor {
     const conv = this.is2d ? ops.conv2d : ops.conv3d;
@@ -152,6 +218,16 @@ export class VisionEncoder {
     // a 1/4096 share of its input; a filter the size of the finding fires on it wherever it is.
     const stem = this.stemWeight && this.cfg.stem;
     const voxels = xin;
+    // Standardisation (config `standardise`, fitted on training volumes): a feature's spread over
+    // patients differs by place and kind, by tens of times (a lung cell's maximum moves by
+    // hundreds of HU when a vessel crosses it, its mean by tens; air outside the body not at all),
+    // so a learnt map that starts at one scale for all hears the loud ones first. Dividing each
+    // by its own spread gives every feature one unit of variation, as the linear diagnostic does
+    // (bench/diagnose/cell-statistics.ts); subtracting each voxel's mean leaves what differs from
+    // the average chest. In BIUD `tiny` (README, runs S8, N2, N1): zero-shot 0.720 with the
+    // statistics as they are, 0.755 with them standardised, 0.733 with the voxels standardised
+    // too, so `tiny` standardises the statistics only.
+    if (this.voxelNorm) xin = standardise(xin, this.voxelNorm);
     if (stem) xin = ops.gelu(conv(xin, this.stemWeight!, this.stemBias, { stride: stem.size, padding: 0 }));
     let p = conv(xin, this.patchWeight, this.patchBias, { stride: this.patchKernel, padding: 0 });
     // Cell statistics: a patch embedding is linear in its 4,096 voxels, so a finding a few voxels
@@ -163,9 +239,14 @@ export class VisionEncoder {
     // (bench/diagnose/cell-statistics.ts): a linear model on these statistics of 8³ cells of the
     // 960 `tiny` training volumes reaches 0.83 held-out AUC (16³-block histograms of 256: 0.77).
     // In BIUD `tiny` (300 steps) they raised the CT embeddings' label-prototype ceiling from 0.73
-    // to 0.75 but not zero-shot (0.720 against 0.717: README, run S8), so no config turns them on.
+    // to 0.75 but not zero-shot (0.720 against 0.717: README, run S8) until each was standardised
+    // (above): 0.755 (run N2), `tiny`'s default.
     const cs = this.statsWeight && this.cfg.stats;
-    if (cs) p = ops.add(p, conv(cellStats(voxels, cs.cell), this.statsWeight!, this.statsBias, { stride: this.statsKernel!, padding: 0 }));
+    if (cs) {
+      let s = cellStats(voxels, cs.cell);
+      if (this.statsNorm) s = standardise(s, this.statsNorm);
+      p = ops.add(p, conv(s, this.statsWeight!, this.statsBias, { stride: this.statsKernel!, padding: 0 }));
+    }
     // [B, W, g…] → [B, patches, W]
     return ops.permute(p.reshape([x.shape[0], this.cfg.width, -1]), [0, 2, 1]);
   }

@@ -64,6 +64,8 @@ export class NonFiniteLossError extends BiudError {
 }
 
 const TERMS: LossName[] = [...LOSS_TERMS];
+/** How many training volumes fix the CT encoder's standardisation (config `ct.standardise`). */
+const STANDARDISE_VOLUMES = 960;
 
 export class Trainer {
   readonly engine: Engine;
@@ -139,7 +141,20 @@ export class Trainer {
     this.opt = new AdamW(this.model.store, { lr: t.lr, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm });
     this.ring = e.keep(e.zeros([t.logEvery * TERMS.length]));
     if (saved) await this.restore(saved);
-    else if (this.cfg.text.init === 'expert') this.textFromExpert();
+    else {
+      if (this.cfg.text.init === 'expert') this.textFromExpert();
+      this.fitStandardisation();
+    }
+  }
+
+  /**
+   * Config `ct.standardise`: the CT encoder's per-feature means and spreads, from the volumes
+   * of the first steps' batches (what training will see), fixed before the first step.
+   */
+  private fitStandardisation(): void {
+    const B = this.cfg.train.batch, rounds = Math.ceil(STANDARDISE_VOLUMES / B);
+    const n = this.model.ct.fitStandardisation((r) => this.opts.data.renderCt(this.engine, this.opts.data.trainBatch(r, B), this.cfg), rounds);
+    if (n) this.log(`CT encoder inputs standardised with the statistics of ${n} training volumes`);
   }
 
   /**

@@ -9,7 +9,7 @@ import { Biud } from '../../models/biud.ts';
 import { Trainer, NonFiniteLossError, type Progress } from '../../models/train/trainer.ts';
 import { trainWithRecovery } from '../../models/train/recover.ts';
 import { MODEL_FILE, loadIntoStore, type CheckpointSink } from '../../models/train/checkpoint.ts';
-import { readSafetensors } from '../../engine/safetensors.ts';
+import { readSafetensors, toFloat32 } from '../../engine/safetensors.ts';
 import type { Assets } from '../../models/assets.ts';
 import type { BiudData } from '../../models/train/data.ts';
 import { suite, assets, engines, expectTrue, expectThrows, expectClose, expectEqual, CheckError } from './harness.ts';
@@ -75,20 +75,28 @@ suite('trainer', (test) => {
     }
   });
 
-  test('resume: 5 steps, a new trainer from the checkpoint, 5 more equals 10 straight', async (e) => {
+  test('resume: 5 steps, a new trainer from the checkpoint, 5 more equals 10 straight (with fitted standardisation)', async (e) => {
     const sink = memorySink();
     const data = toyData();
-    const a = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(10), switches: ALL, sink });
+    // Cell statistics and both standardisations on, so the fitted means and spreads must travel
+    // with the checkpoint too.
+    const config = micro(10, { ct: { stats: { cell: [4, 4, 4] }, standardise: { voxels: true, stats: true } } });
+    const a = await Trainer.create({ engine: e, assets: repoAssets, data, config, switches: ALL, sink });
     await a.run(5);
-    expectTrue(JSON.parse(readSafetensors((await sink.read(MODEL_FILE))!, 'ckpt').metadata.step) === 5, 'checkpoint at step 5');
+    const ckpt = readSafetensors((await sink.read(MODEL_FILE))!, 'ckpt');
+    expectTrue(JSON.parse(ckpt.metadata.step) === 5, 'checkpoint at step 5');
+    for (const name of ['ct_encoder.patch_embed.input_norm.std', 'ct_encoder.patch_embed.stats_norm.std']) {
+      const t = ckpt.tensors.get(name);
+      expectTrue(!!t && toFloat32(t).some((u) => Math.abs(u - 1) > 1e-3), `${name} is in the checkpoint, fitted (not its initial ones)`);
+    }
     a.dispose();
-    const b = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(10), switches: ALL, sink, resume: true });
+    const b = await Trainer.create({ engine: e, assets: repoAssets, data, config, switches: ALL, sink, resume: true });
     expectTrue(b.step === 5, `resumed at step ${b.step}, expected 5`);
     await b.run(10);
     const resumed = await params(b);
     b.dispose();
     const expert = (await sink.read('xray_expert.safetensors'))!;
-    const c = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(10), switches: ALL, expertWeights: expert });
+    const c = await Trainer.create({ engine: e, assets: repoAssets, data, config, switches: ALL, expertWeights: expert });
     await c.run(10);
     const straight = await params(c);
     c.dispose();

@@ -5,12 +5,14 @@
 // patch tokens = conv(GELU(conv(standardised x, stem)), patch) against the CPU references, and
 // gradients reach the stem. The optional cell statistics: cellStats against its CPU reference on
 // a volume with known extremes, tokens = patch_embed(x) + stats_proj(cellStats(x)) on the CPU
-// references, and gradients reach stats_proj.
+// references, and gradients reach stats_proj. The optional standardisation: the per-feature means
+// and spreads fitted from volumes against a CPU computation, the tokens made from the standardised
+// voxels and statistics, and no gradient into the fitted values.
 import { ParamStore } from '../../engine/params.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import * as ops from '../../engine/ops/index.ts';
 import { getConfig } from '../../models/config.ts';
-import { VisionEncoder, cellStats, cellStatsRef } from '../../models/vision-encoder.ts';
+import { VisionEncoder, cellStats, cellStatsRef, STD_FLOOR } from '../../models/vision-encoder.ts';
 import { conv3dRef } from '../../engine/ops/conv.ts';
 import { geluRef } from '../../engine/ops/activation.ts';
 import { suite, expectClose, expectTrue, expectEqual, expectThrows, randomArray } from './harness.ts';
@@ -133,6 +135,60 @@ suite('vision-encoder', (test) => {
     const gStats = await embeddingGrad(store, enc, x, enc.statsWeight!);
     expectTrue(gStats.some((u) => Math.abs(u) > 1e-7), 'stats_proj receives gradients');
     await expectThrows(() => getConfig('micro', { ct: { stats: { cell: [3, 4, 4] } } }), /statistics cell \[3,4,4\] does not divide its patch/, 'a cell that does not divide the patch is refused');
+    store.destroy();
+  });
+
+  test('standardisation: per-feature mean and spread of the fitted volumes; tokens from the standardised inputs; no gradient into them', async (e) => {
+    const cfg = getConfig('micro', { ct: { stats: { cell: [4, 4, 2] }, standardise: { voxels: true, stats: true } } });
+    const store = new ParamStore(e, 9);
+    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+    store.finalize();
+    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width, V = D * H * W;
+    // Three batches of two volumes; each volume has its own offset, so means and spreads differ by place.
+    const vols = [0, 1, 2].map((r) => randomArray(2 * V, 30 + r, 0, 1).map((u, i) => u * ((i % V) / V) + 0.1 * r));
+    const n = enc.fitStandardisation((r) => e.tensor(vols[r], [2, 1, D, H, W]), 3);
+    expectEqual(n, 6, 'six volumes fitted');
+    // CPU: each feature's mean and √(variance + floor²) over the six volumes.
+    const fit = (features: Float32Array[]) => {
+      const F = features[0].length;
+      const mean = new Float32Array(F), std = new Float32Array(F);
+      for (let j = 0; j < F; j++) {
+        let s1 = 0, s2 = 0;
+        for (const f of features) { s1 += f[j]; s2 += f[j] * f[j]; }
+        mean[j] = s1 / features.length;
+        std[j] = Math.sqrt(Math.max(0, s2 / features.length - mean[j] ** 2) + STD_FLOOR ** 2);
+      }
+      return { mean, std };
+    };
+    const standard = vols.flatMap((v) => [0, 1].map((b) => Float32Array.from(v.subarray(b * V, (b + 1) * V), (u) => (u - 0.35) / 0.3)));
+    const vox = fit(standard);
+    const st = fit(standard.map((v) => cellStatsRef(v, [1, 1, D, H, W], [4, 4, 2])));
+    const read = async (t: Tensor) => (await t.data()) as Float32Array;
+    expectClose(await read(enc.voxelNorm!.mean), vox.mean, 'voxel means', 1e-5);
+    expectClose(await read(enc.voxelNorm!.std), vox.std, 'voxel spreads (with the floor)', 1e-4);
+    expectClose(await read(enc.statsNorm!.mean), st.mean, 'cell-statistic means', 1e-5);
+    expectClose(await read(enc.statsNorm!.std), st.std, 'cell-statistic spreads (with the floor)', 1e-4);
+    expectTrue(vox.std.some((u) => u > 2 * STD_FLOOR) && vox.std.some((u) => u < 1.5 * STD_FLOOR), 'the fixture has both spread and near-constant voxels');
+
+    // Tokens = patch_embed((x − mean) / std) + stats_proj((cellStats(x) − mean) / std).
+    const vol = randomArray(2 * V, 44, 0, 1);
+    const x = e.tensor(vol, [2, 1, D, H, W]);
+    const tokens = await read(e.noGrad(() => enc.embedPatches(x)));
+    const pw = await read(enc.patchWeight), pb = await read(enc.patchBias), sw = await read(enc.statsWeight!), sb = await read(enc.statsBias!);
+    const std = Array.from(vol, (u) => (u - 0.35) / 0.3);
+    const zv = std.map((u, i) => (u - vox.mean[i % V]) / vox.std[i % V]);
+    const p = conv3dRef(zv, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
+    const cs = cellStatsRef(std, [2, 1, D, H, W], [4, 4, 2]);
+    const G = st.mean.length;
+    const zs = Array.from(cs, (u, i) => (u - st.mean[i % G]) / st.std[i % G]);
+    const q = conv3dRef(zs, [2, 4, 4, 4, 8], sw, [Wd, 4, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
+    expectClose(tokens, asTokens(2, Wd, p.data.map((u, i) => u + q.data[i])), 'tokens from the standardised voxels and statistics', 1e-4);
+    // The fitted values are data: a backward leaves them without gradient (so AdamW, with no
+    // weight decay on them, never moves them), while the patch embedding gets one.
+    for (const t of [enc.voxelNorm!.mean, enc.voxelNorm!.std, enc.statsNorm!.mean, enc.statsNorm!.std]) {
+      expectTrue((await embeddingGrad(store, enc, x, t)).every((u) => u === 0), `${t.name} gets no gradient`);
+    }
+    expectTrue((await embeddingGrad(store, enc, x, enc.patchWeight)).some((u) => Math.abs(u) > 1e-7), 'the patch embedding gets gradients');
     store.destroy();
   });
 });
