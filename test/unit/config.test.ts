@@ -39,7 +39,9 @@ describe('getConfig', () => {
     expect(() => getConfig('tiny', { ct: { stats: { cell: [0, 8, 8] } } })).toThrow(/statistics cell/);
     expect(() => getConfig('tiny', { expert: { image: { stats: { cell: [1, 4, 4] } } } })).toThrow(/X-ray has cell statistics, which only 3-D encoders take/);
     expect(getConfig('tiny', { ct: { stats: { cell: [8, 8, 8] }, standardise: { voxels: true, stats: true } } }).ct.standardise).toEqual({ voxels: true, stats: true });
-    expect(getConfig('tiny', { ct: { stats: null, standardise: { stats: true } } }).ct.standardise).toEqual({ stats: true }); // nothing to standardise: allowed
+    expect(getConfig('tiny').ct.stats).toEqual({ cell: [8, 8, 8] }); // tiny's default: statistics, standardised
+    expect(getConfig('tiny').ct.standardise).toEqual({ stats: true });
+    expect(getConfig('tiny', { ct: { stats: null } }).ct.standardise).toEqual({ stats: true }); // nothing to standardise: allowed
     expect(() => getConfig('tiny', { expert: { image: { standardise: { voxels: true } } } })).toThrow(/X-ray is standardised per feature, which only 3-D encoders take/);
     expect(getConfig('tiny', { data: { trainPatients: 0 } }).data.trainPatients).toBe(0);
     expect(() => getConfig('tiny', { data: { trainPatients: -1 } })).toThrow(/trainPatients/);
