@@ -12,6 +12,11 @@ import type { VisionConfig } from './config.ts';
 const CT_MEAN = 0.35;
 const CT_STD = 0.3;
 
+/** Windowed CT voxels standardised around the chest's typical value and spread (embedPatches says why). */
+function centreCt(x: Tensor): Tensor {
+  return ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
+}
+
 /** Statistics per cell that cellStats() computes: mean, maximum, minimum, spread. */
 export const CELL_STATS = 4;
 
@@ -184,7 +189,7 @@ export class VisionEncoder {
         e.scope(() => {
           const x = volumes(r);
           count += x.shape[0];
-          const v = ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
+          const v = centreCt(x);
           for (const a of sums) {
             const f = a.n === this.voxelNorm ? v : cellStats(v, this.cfg.stats!.cell);
             ops.addInto(a.s, ops.sum(f, 0, true));
@@ -212,7 +217,7 @@ export class VisionEncoder {
     // CT input standardised around the windowed chest's typical value and spread (air ≈ 0.1,
     // soft tissue ≈ 0.75): the patch embedding then sees contrasts rather than a large shared
     // offset that the token LayerNorms largely normalise away.
-    let xin = this.is2d ? x : ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
+    let xin = this.is2d ? x : centreCt(x);
     // A stem turns each small cube of voxels into features with a nonlinearity before the patch
     // embedding sums them: a linear map of a whole 16³ patch sees a 2-voxel nodule or plaque as
     // a 1/4096 share of its input; a filter the size of the finding fires on it wherever it is.
