@@ -11,7 +11,7 @@
 import src from '../../shaders/conv.wgsl';
 import { Kernel } from '../kernel.ts';
 import type { Tensor } from '../tensor.ts';
-import { record } from '../autograd.ts';
+import { needsGrad, record } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
 import { WG, launchMap, UNARY, contiguousStrides } from './elementwise.ts';
 import { launchMatmul } from './matmul.ts';
@@ -237,12 +237,25 @@ function im2col(x: Tensor, g: ConvGeometry, trans: boolean): Tensor {
   return cols;
 }
 
-function patchForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, yShape: readonly number[]): Tensor {
+/**
+ * Whether dW takes the per-sample path: dW = Σ_n gy[n] · colsT[n]ᵀ, a batched product of N small
+ * outputs and a sum over n, reusing the forward pass's colsT. For a weight of few values (a
+ * stem's [16, 64]) the single product [Cout, N·P]·[N·P, Q] has one or two output tiles and a K of
+ * N·P (65,536 for a `tiny` batch), so it runs on one core of a software adapter, one lane group
+ * after another down that K; split by sample it has N times the tiles and a K of P, and needs
+ * neither the second im2col nor gy's permutation. Above this many weight values the single
+ * product has tiles enough, and N copies of dW would cost more to sum than they save.
+ */
+const PER_SAMPLE_DW_MAX = 4096;
+const perSampleDw = (g: ConvGeometry) => g.N > 1 && g.Cout * g.Cin * prod(g.kernel) <= PER_SAMPLE_DW_MAX;
+
+/** y, and the forward's colsT when dW will want it (perSampleDw), else null. */
+function patchForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, yShape: readonly number[], keepCols: boolean): { y: Tensor; colsT: Tensor | null } {
   const e = x.engine;
   const colsT = im2col(x, g, true);
   const w2 = w.reshape([g.Cout, g.Cin * prod(g.kernel)]);
   const y3 = launchMatmul(w2, colsT, false, false);
-  colsT.dispose();
+  if (!keepCols) colsT.dispose();
   w2.dispose();
   const y = y3.reshape(yShape);
   y3.dispose();
@@ -253,7 +266,7 @@ function patchForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry, y
       workgroups: e.grid1d(y.size, WG),
     });
   }
-  return y;
+  return { y, colsT: keepCols ? colsT : null };
 }
 
 function patchBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry, xShape: readonly number[]): Tensor {
@@ -269,10 +282,19 @@ function patchBackwardX(gy: Tensor, w: Tensor, g: ConvGeometry, xShape: readonly
   return dx;
 }
 
-function patchBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonly number[]): Tensor {
+function patchBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonly number[], colsT: Tensor | null): Tensor {
   const e = gy.engine;
   const P = prod(g.output);
   const Q = g.Cin * prod(g.kernel);
+  if (colsT) {
+    // Per sample (perSampleDw): dW = Σ_n gy[n] [Cout, P] · colsT[n]ᵀ [P, Q].
+    const gy3 = gy.reshape([g.N, g.Cout, P]);
+    const parts = launchMatmul(gy3, colsT, false, true);
+    gy3.dispose();
+    const dw = e.scope(() => sum(parts, 0).reshape(wShape));
+    parts.dispose();
+    return dw;
+  }
   let gyT: Tensor;
   if (g.N === 1) {
     gyT = gy.reshape([g.Cout, P]);
@@ -309,14 +331,16 @@ function conv(op: string, x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometr
   checkFloat(op, [x, w, b]);
   if (x.engine !== w.engine || (b && b.engine !== x.engine)) throw new BiudError(`${op}: x, w and b belong to different engines`);
   const patch = (opts.path ?? 'auto') === 'auto' && isPatchConv(g);
-  const y = patch ? patchForward(x, w, b, g, yShape) : directForward(x, w, b, g, yShape);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(op, inputs, y, (gy) => {
+  // The forward's colsT is kept for dW (record's `saved`) only where a backward pass wants it.
+  const keepCols = patch && perSampleDw(g) && w.requiresGrad && needsGrad(...inputs);
+  const f = patch ? patchForward(x, w, b, g, yShape, keepCols) : { y: directForward(x, w, b, g, yShape), colsT: null };
+  return record(op, inputs, f.y, (gy) => {
     const dx = x.requiresGrad ? (patch ? patchBackwardX(gy, w, g, x.shape) : directBackwardX(gy, w, g, x.shape)) : null;
-    const dw = w.requiresGrad ? (patch ? patchBackwardW(gy, x, g, w.shape) : directBackwardW(gy, x, g, w.shape)) : null;
+    const dw = w.requiresGrad ? (patch ? patchBackwardW(gy, x, g, w.shape, f.colsT) : directBackwardW(gy, x, g, w.shape)) : null;
     const db = b?.requiresGrad ? biasGrad(gy) : null;
     return b ? [dx, dw, db] : [dx, dw];
-  });
+  }, f.colsT ? [f.colsT] : []);
 }
 
 /** x [N, Cin, D, H, W], w [Cout, Cin, kD, kH, kW], b [Cout] or null → [N, Cout, D', H', W'] (PyTorch F.conv3d). */

@@ -84,6 +84,9 @@ suite('conv', (test) => {
       { x: [2, 3, 9, 10, 11], w: [5, 3, 2, 3, 4], opts: { stride: [2, 3, 4] } },
       { x: [1, 2, 8, 12, 4], w: [7, 2, 4, 4, 2], opts: { stride: [4, 4, 2], padding: 0 }, bias: false },
       { x: [3, 5, 2, 3, 4], w: [6, 5, 1, 1, 1], opts: {} },
+      // More than PER_SAMPLE_DW_MAX (4,096) weight values and N > 1: dW as one product over gy
+      // permuted to [Cout, N·P]; the cases above (N > 1, few weights) take the per-sample path.
+      { x: [2, 2, 8, 8, 8], w: [40, 2, 4, 4, 4], opts: { stride: 4 } },
     ];
     for (const [i, c] of cases.entries()) await checkAgainstRef(e, c, 100 + 10 * i, describe(c));
   });
@@ -163,6 +166,7 @@ suite('conv', (test) => {
     const cases: [number[], number[], ConvOptions][] = [
       [[2, 3, 4, 4, 4], [5, 3, 2, 2, 2], { padding: 1 }],
       [[2, 3, 4, 4, 4], [5, 3, 2, 2, 2], { stride: 2 }],
+      [[2, 2, 8, 8, 8], [40, 2, 4, 4, 4], { stride: 4 }],
       [[2, 3, 5, 4], [5, 3, 3, 2], { padding: 1 }],
     ];
     for (const [xs, ws, opts] of cases) {
@@ -178,6 +182,12 @@ suite('conv', (test) => {
       await y.data();
       for (const t of [x, w, b, y, seed]) t.dispose();
     }
+    // A patch conv that keeps its colsT for dW (N > 1, few weights), its output dropped unused:
+    // the kept colsT goes with it.
+    const x = e.tensor(randomArray(2 * 64, 5), [2, 1, 4, 4, 4]), w = e.tensor(randomArray(8 * 8, 6), [8, 1, 2, 2, 2]);
+    w.requiresGrad = true;
+    const y = ops.conv3d(x, w, null, { stride: 2 });
+    for (const t of [x, w, y]) t.dispose();
     expectEqual(e.memory().liveTensors - before, 0, 'tensors left alive by conv forward + backward');
   });
 });
