@@ -5,14 +5,16 @@
 // The time counts from opening the page, so it includes loading the expert, the retrieval and
 // rendering the training volumes. A measurement, not a test.
 //
-//   node bench/playground-run.mjs [--config tiny] [--out FILE.json] [--port 5300]
+//   node bench/playground-run.mjs [--config tiny] [--query 'steps=270&seed=2'] [--out FILE.json] [--port 5300]
+//
+// --query adds the playground's own URL parameters (playground/experiment.ts) to the page's address.
 import { chromium } from '@playwright/test';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { serve } from '../bin/serve.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../bin/chromium.mjs';
 
-const { values: o } = parseArgs({ options: { config: { type: 'string', default: 'tiny' }, out: { type: 'string' }, port: { type: 'string', default: '5300' } } });
+const { values: o } = parseArgs({ options: { config: { type: 'string', default: 'tiny' }, query: { type: 'string', default: '' }, out: { type: 'string' }, port: { type: 'string', default: '5300' } } });
 const { server } = await serve({ port: Number(o.port), build: ['playground'], quiet: true });
 const browser = await chromium.launch({
   executablePath: CHROMIUM_PATH,
@@ -23,7 +25,7 @@ const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
 const t0 = Date.now();
 const minutes = () => ((Date.now() - t0) / 60_000).toFixed(1);
-await page.goto(`http://127.0.0.1:${o.port}/?config=${o.config}&train=1`);
+await page.goto(`http://127.0.0.1:${o.port}/?config=${o.config}&train=1${o.query ? `&${o.query}` : ''}`);
 
 const state = () => page.evaluate(() => {
   const { lab } = window.__playground ?? {};

@@ -20,7 +20,30 @@ const data = await loadCohortData(diskAssets(), cfg);
 const NTR = Number(process.env.NTR ?? 960);
 const CELL = Number(process.env.CELL ?? 8);
 const [D, H, W] = cfg.ct.size;
-const F = 4 * (D / CELL) * (H / CELL) * (W / CELL);
+const G = (D / CELL) * (H / CELL) * (W / CELL);
+// MORPH=1 adds, per cell, the maximum and mean of the volume eroded by a 3³ minimum filter and the
+// minimum and mean of it dilated by a 3³ maximum filter: a shape of at least 3 voxels across (a
+// nodule, a node) survives the erosion, a vessel or a septum of 1–2 voxels does not.
+const MORPH = process.env.MORPH === '1';
+const F = (MORPH ? 8 : 4) * G;
+
+/** A 3³ minimum (sign 1) or maximum (sign −1) filter of one D×H×W volume, separable, edges clamped. */
+function morph(v: Float32Array, sign: number): Float32Array {
+  let a = Float32Array.from(v, (x) => sign * x);
+  const strides = [1, W, H * W], sizes = [W, H, D];
+  for (let ax = 0; ax < 3; ax++) {
+    const b = new Float32Array(a.length), st = strides[ax], n = sizes[ax];
+    for (let i = 0; i < a.length; i++) {
+      const c = Math.floor(i / st) % n;
+      let m = a[i];
+      if (c > 0) m = Math.min(m, a[i - st]);
+      if (c < n - 1) m = Math.min(m, a[i + st]);
+      b[i] = m;
+    }
+    a = b;
+  }
+  return a.map((x) => sign * x);
+}
 
 async function features(items: CtItem[]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
@@ -28,7 +51,20 @@ async function features(items: CtItem[]): Promise<Float32Array[]> {
     const part = items.slice(i, i + 16);
     const v = (await data.renderCt(e, part, cfg).data()) as Float32Array;
     const s = cellStatsRef(v, [part.length, 1, D, H, W], [CELL, CELL, CELL]);
-    for (let b = 0; b < part.length; b++) out.push(s.slice(b * F, (b + 1) * F));
+    for (let b = 0; b < part.length; b++) {
+      const f = new Float32Array(F);
+      f.set(s.slice(b * 4 * G, (b + 1) * 4 * G));
+      if (MORPH) {
+        const one = v.slice(b * D * H * W, (b + 1) * D * H * W);
+        const er = cellStatsRef(morph(one, 1), [1, 1, D, H, W], [CELL, CELL, CELL]);
+        const di = cellStatsRef(morph(one, -1), [1, 1, D, H, W], [CELL, CELL, CELL]);
+        f.set(er.subarray(G, 2 * G), 4 * G); // eroded: maximum
+        f.set(er.subarray(0, G), 5 * G); // eroded: mean
+        f.set(di.subarray(2 * G, 3 * G), 6 * G); // dilated: minimum
+        f.set(di.subarray(0, G), 7 * G); // dilated: mean
+      }
+      out.push(f);
+    }
   }
   return out;
 }

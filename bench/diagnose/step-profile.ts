@@ -1,0 +1,32 @@
+// Where a `tiny` BIUD training step's GPU time goes, kernel by kernel: the engine's profiler
+// (timestamp queries, engine/profiler.ts) over STEPS steps after a warm-up of 5, on Node's Dawn.
+// env CFG = config overrides (JSON), e.g. CFG='{"ct":{"stem":null}}'; P = training patients
+// (default 64: the pool's rendering is not what is measured). A measurement, not a test.
+//
+//   node dist/step-profile.mjs [STEPS]
+import { readFileSync } from 'node:fs';
+import { createNodeEngine } from '../../engine/node.ts';
+import { diskAssets } from '../../models/assets-node.ts';
+import { getConfig } from '../../models/config.ts';
+import { loadCohortData } from '../../models/train/cohort-data.ts';
+import { Trainer } from '../../models/train/trainer.ts';
+
+const e = await createNodeEngine({ profile: true });
+if (!e.profiler) throw new Error('this adapter has no timestamp queries, so there is nothing to profile');
+const assets = diskAssets();
+const cfg = getConfig('tiny', JSON.parse(process.env.CFG ?? '{}'));
+const data = await loadCohortData(assets, cfg, { trainPatients: Number(process.env.P ?? 64) });
+const switches = { roco: true, distill: true, efm: true };
+const t = await Trainer.create({ engine: e, assets, data, config: cfg, switches, expertWeights: new Uint8Array(readFileSync('data/pretrained/xray-expert-tiny.safetensors')), log: () => {} });
+const steps = Number(process.argv[2] ?? 10);
+await t.run(5);
+await e.profiler.report();
+e.profiler.reset();
+const t0 = performance.now();
+await t.run(5 + steps);
+const wall = (performance.now() - t0) / steps;
+const rows = await e.profiler.report();
+const total = rows.reduce((s, r) => s + r.totalMs, 0);
+console.log(`${steps} steps: ${wall.toFixed(0)} ms per step wall, ${(total / steps).toFixed(0)} ms per step in kernels`);
+for (const r of rows.slice(0, 25)) console.log(`${r.name.padEnd(48)} ${String(r.calls / steps).padStart(6)} calls  ${(r.totalMs / steps).toFixed(1).padStart(8)} ms  ${((100 * r.totalMs) / total).toFixed(1).padStart(5)}%`);
+process.exit(0);
