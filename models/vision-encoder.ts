@@ -18,49 +18,19 @@ function centreCt(x: Tensor): Tensor {
 }
 
 /** Statistics per cell that cellStats() computes: mean, maximum, minimum, spread. */
-export const CELL_STATS = 4;
+export const CELL_STATS = ops.CELL_STAT_NAMES.length;
 
 /**
  * x [B, 1, D, H, W] → [B, 4, D/c, H/c, W/c]: per cell of c voxels its mean, maximum, minimum and
- * spread (standard deviation, √max(E[x²] − E[x]², 0)). The input is data, not a weight, so no
- * gradient is kept (PyTorch: the same four pools under torch.no_grad(), concatenated on dim 1).
+ * spread (standard deviation), in one pass (ops.cellStats3d). The input is data, not a weight, so
+ * no gradient is kept (PyTorch: the same four pools under torch.no_grad(), concatenated on dim 1).
  */
 export function cellStats(x: Tensor, cell: readonly number[]): Tensor {
-  return x.engine.noGrad(() => {
-    const pool = { kernel: cell, stride: cell };
-    const mean = ops.avgPool3d(x, pool);
-    const max = ops.maxPool3d(x, pool);
-    const min = ops.neg(ops.maxPool3d(ops.neg(x), pool));
-    const spread = ops.sqrt(ops.relu(ops.sub(ops.avgPool3d(ops.square(x), pool), ops.square(mean))));
-    return ops.concat([mean, max, min, spread], 1);
-  });
+  return x.engine.noGrad(() => ops.cellStats3d(x, cell));
 }
 
 /** CPU reference of cellStats for tests: x [B, 1, D, H, W] flat. */
-export function cellStatsRef(x: ArrayLike<number>, shape: readonly number[], cell: readonly number[]): Float32Array {
-  const [B, , D, H, W] = shape;
-  const [cd, ch, cw] = cell;
-  const g = [D / cd, H / ch, W / cw];
-  const G = g[0] * g[1] * g[2];
-  const out = new Float32Array(B * CELL_STATS * G);
-  for (let b = 0; b < B; b++) {
-    for (let z = 0; z < g[0]; z++) for (let y = 0; y < g[1]; y++) for (let w = 0; w < g[2]; w++) {
-      let s = 0, s2 = 0, mx = -Infinity, mn = Infinity;
-      for (let i = 0; i < cd; i++) for (let j = 0; j < ch; j++) for (let k = 0; k < cw; k++) {
-        const v = x[b * D * H * W + ((z * cd + i) * H + y * ch + j) * W + w * cw + k];
-        s += v; s2 += v * v; mx = Math.max(mx, v); mn = Math.min(mn, v);
-      }
-      const n = cd * ch * cw, m = s / n;
-      const at = (z * g[1] + y) * g[2] + w;
-      const o = b * CELL_STATS * G;
-      out[o + at] = m;
-      out[o + G + at] = mx;
-      out[o + 2 * G + at] = mn;
-      out[o + 3 * G + at] = Math.sqrt(Math.max(0, s2 / n - m * m));
-    }
-  }
-  return out;
-}
+export const cellStatsRef = (x: ArrayLike<number>, shape: readonly number[], cell: readonly number[]): Float32Array => ops.cellStats3dRef(x, shape, cell);
 
 /**
  * A fixed standardisation (x − mean) / std, feature by feature. Kept in the parameter store, so

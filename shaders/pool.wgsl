@@ -1,5 +1,6 @@
 // 3-D average and max pooling (PyTorch F.avg_pool3d with count_include_pad=True, F.max_pool3d),
-// forward and backward. Each (n, c) volume is pooled on its own; o, k, s, p are per axis.
+// forward and backward, and the four cell statistics in one pass (cell_stats). Each (n, c) volume
+// is pooled on its own; o, k, s, p are per axis.
 //
 //   avg:  y[o] = (1/|k|) Σ_{k} x[o·s − p + k]        (padding cells count as zeros)
 //         dx[i] = (1/|k|) Σ_{o : window o holds i} gy[o]
@@ -13,7 +14,7 @@
 struct Params {
   NC: u32, D: u32, H: u32, W: u32,
   OD: u32, OH: u32, OW: u32, n: u32,   // n: threads of the dispatch
-  KD: u32, KH: u32, KW: u32, _p0: u32,
+  KD: u32, KH: u32, KW: u32, C: u32,  // C: channels (cell_stats' output layout)
   SD: u32, SH: u32, SW: u32, _p1: u32,
   PD: u32, PH: u32, PW: u32, _p2: u32,
 }
@@ -128,4 +129,47 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     }
   }
   y[t] = select(acc / f32(u.KD * u.KH * u.KW), acc, MAX);
+}
+
+// Cell statistics, forward only (their input is data, so no gradient): per window its mean,
+// maximum, minimum and spread √max(E[x²] − E[x]², 0), the four pools the CT encoder concatenates
+// (torch.cat([avg, max, −max(−x), √relu(avg(x²) − avg²)], 1)), read in one pass instead of six
+// passes over the volume and two written copies of it. y [N, 4·C, OD, OH, OW]: statistic s of
+// channel c is channel s·C + c. No promise about NaN: WGSL lets an implementation assume there
+// is none (SwiftShader drops a `v != v` test here), and the trainer stops on a NaN loss anyway.
+@compute @workgroup_size(WG)
+fn cell_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.n) { return; }
+  let w = window(t);
+  let base = w.nc * u.D * u.H * u.W;
+  var sum = 0.0;
+  var sq = 0.0;
+  var hi_v = 0.0;
+  var lo_v = 0.0;
+  var first = true;
+  for (var d = lo(w.d0); d < hi(w.d0, u.KD, u.D); d++) {
+    for (var h = lo(w.h0); h < hi(w.h0, u.KH, u.H); h++) {
+      let row = base + (u32(d) * u.H + u32(h)) * u.W;
+      for (var c = lo(w.w0); c < hi(w.w0, u.KW, u.W); c++) {
+        let v = x[row + u32(c)];
+        sum += v;
+        sq += v * v;
+        if (first || v > hi_v) { hi_v = v; }
+        if (first || v < lo_v) { lo_v = v; }
+        first = false;
+      }
+    }
+  }
+  let k = f32(u.KD * u.KH * u.KW);
+  let mean = sum / k;
+  let cells = u.OD * u.OH * u.OW;
+  let n = w.nc / u.C;
+  let ch = w.nc % u.C;
+  let o = (n * 4u * u.C + ch) * cells + t % cells;
+  let step = u.C * cells;
+  y[o] = mean;
+  y[o + step] = hi_v;
+  y[o + 2u * step] = lo_v;
+  y[o + 3u * step] = sqrt(max(sq / k - mean * mean, 0.0));
 }

@@ -2,6 +2,7 @@
 //
 //   avg (count_include_pad=True):  y[o] = Σ_window x / |k|          dx[i] = Σ_{windows ∋ i} gy[o] / |k|
 //   max:                           y[o] = max_window x, arg[o] its first cell   dx[i] = Σ_{o: arg[o] = i} gy[o]
+//   cell statistics (no gradient):  mean, max, min, √max(E[x²] − mean², 0) of each window, one pass
 import src from '../../shaders/pool.wgsl';
 import { Kernel } from '../kernel.ts';
 import type { Tensor } from '../tensor.ts';
@@ -13,6 +14,7 @@ const K = {
   avg: new Kernel('pool.avg_forward', src, 'avg_forward'),
   max: new Kernel('pool.max_forward', src, 'max_forward'),
   backward: new Kernel('pool.backward', src, 'backward'),
+  cellStats: new Kernel('pool.cell_stats', src, 'cell_stats'),
 };
 
 export interface PoolOptions {
@@ -76,7 +78,7 @@ function uniforms(g: PoolGeometry, n: number): Record<string, number> {
   const [KD, KH, KW] = g.kernel;
   const [SD, SH, SW] = g.stride;
   const [PD, PH, PW] = g.padding;
-  return { NC: g.NC, D, H, W, OD, OH, OW, n, KD, KH, KW, SD, SH, SW, PD, PH, PW, _p0: 0, _p1: 0, _p2: 0 };
+  return { NC: g.NC, D, H, W, OD, OH, OW, n, KD, KH, KW, C: g.C, SD, SH, SW, PD, PH, PW, _p1: 0, _p2: 0 };
 }
 
 function check(op: string, x: Tensor): void {
@@ -122,6 +124,27 @@ export function maxPool3d(x: Tensor, opts: PoolOptions): Tensor {
   });
   if (!out.requiresGrad) arg.dispose();
   return out;
+}
+
+/** The statistics cellStats3d gives per cell, in its channel order. */
+export const CELL_STAT_NAMES = ['mean', 'max', 'min', 'spread'] as const;
+
+/**
+ * x [N, C, D, H, W] → [N, 4·C, D/c, H/c, W/c] (whole cells only, as pooling): per cell of `cell`
+ * voxels its mean, maximum, minimum and spread (standard deviation, √max(E[x²] − E[x]², 0)); the
+ * statistic s of channel c is channel s·C + c (PyTorch: torch.cat of the four pools on dim 1).
+ * No gradient: these are features of data (the CT encoder's input), and a tensor that needs one is
+ * refused rather than silently cut off.
+ */
+export function cellStats3d(x: Tensor, cell: number | readonly number[]): Tensor {
+  check('cellStats3d', x);
+  if (x.requiresGrad && x.engine.gradEnabled) throw new BiudError(`cellStats3d: ${x} requires a gradient, and cell statistics have none (they are features of data); detach it or run under noGrad`);
+  const g = poolGeometry('cellStats3d', x.shape, { kernel: cell });
+  const e = x.engine;
+  const y = e.empty([g.N, CELL_STAT_NAMES.length * g.C, ...g.output]);
+  const cells = g.NC * prod(g.output);
+  if (cells > 0) e.dispatch(K.cellStats, { bindings: { x, y }, uniforms: uniforms(g, cells), workgroups: e.grid1d(cells, WG) });
+  return y;
 }
 
 // ------------------------------------------------------------------ CPU references
@@ -185,4 +208,28 @@ export function maxPool3dRef(x: ArrayLike<number>, xShape: readonly number[], op
     if (dx && gy) dx[at] += gy[o];
   });
   return { data: y, shape: [g.N, g.C, ...g.output], dx: dx && Float32Array.from(dx) };
+}
+
+/** Reference of cellStats3d: x [N, C, D, H, W] flat → [N, 4·C, D/c, H/c, W/c] flat. */
+export function cellStats3dRef(x: ArrayLike<number>, xShape: readonly number[], cell: number | readonly number[]): Float32Array {
+  const g = poolGeometry('cellStats3d', xShape, { kernel: cell });
+  const G = prod(g.output), kv = prod(g.kernel);
+  const out = new Float32Array(g.NC * CELL_STAT_NAMES.length * G);
+  eachWindow(g, (o, cells) => {
+    let s = 0, s2 = 0, mx = x[cells[0]], mn = x[cells[0]];
+    for (const c of cells) {
+      const v = x[c];
+      s += v; s2 += v * v;
+      if (v > mx) mx = v;
+      if (v < mn) mn = v;
+    }
+    const m = s / kv;
+    const nc = Math.floor(o / G), n = Math.floor(nc / g.C), ch = nc % g.C;
+    const at = (n * CELL_STAT_NAMES.length * g.C + ch) * G + (o % G);
+    out[at] = m;
+    out[at + g.C * G] = mx;
+    out[at + 2 * g.C * G] = mn;
+    out[at + 3 * g.C * G] = Math.sqrt(Math.max(0, s2 / kv - m * m));
+  });
+  return out;
 }

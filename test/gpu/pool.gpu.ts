@@ -1,5 +1,6 @@
 // avg / max pool3d on the GPU: kernels against the TypeScript references on odd shapes, the
-// PyTorch fixtures, finite differences, ties, and refusals.
+// PyTorch fixtures, finite differences, ties, and refusals. The fused cell statistics against
+// their reference and against the four pools they replace (which the fixtures check).
 import type { Engine } from '../../engine/index.ts';
 import { ops } from '../../engine/index.ts';
 import type { PoolOptions } from '../../engine/ops/pool.ts';
@@ -65,6 +66,35 @@ suite('pool', (test) => {
       const r = await runFixture(e, parseFixture(await assets.read(`test/golden/${f}`), f));
       if (!r.passed) throw new CheckError(formatResult(r));
     }
+  });
+
+  test('cellStats3d: mean, max, min, spread per cell in one pass, against its reference and the four pools', async (e) => {
+    // Several channels, cells that are not cubes, inputs the cells do not tile, one planted extreme
+    // of each sign per cell, so that max and min are not the same cell's neighbours.
+    const cases: [number[], number[]][] = [[[2, 3, 9, 10, 11], [4, 3, 5]], [[1, 1, 16, 16, 16], [8, 8, 8]], [[3, 2, 4, 4, 4], [1, 2, 4]]];
+    for (const [i, [xs, cell]] of cases.entries()) {
+      const xd = randomArray(prod(xs), 300 + i);
+      for (let j = 0; j < xd.length; j += 37) xd[j] = j % 2 ? 9 : -9;
+      const x = e.tensor(xd, xs);
+      const y = ops.cellStats3d(x, cell);
+      const what = `cellStats3d x[${xs}] cell [${cell}]`;
+      const out = [xs[0], 4 * xs[1], ...xs.slice(2).map((d, a) => Math.floor(d / cell[a]))];
+      expectEqual([...y.shape], out, `${what} shape`);
+      const got = (await y.data()) as Float32Array;
+      expectClose(got, ops.cellStats3dRef(xd, xs, cell), `${what} vs reference`, 1e-5);
+      // The same four statistics from the pools, concatenated on the channel axis.
+      const pool = { kernel: cell };
+      const mean = ops.avgPool3d(x, pool);
+      const parts = [mean, ops.maxPool3d(x, pool), ops.neg(ops.maxPool3d(ops.neg(x), pool)),
+        ops.sqrt(ops.relu(ops.sub(ops.avgPool3d(ops.square(x), pool), ops.square(mean))))];
+      const composed = ops.concat(parts, 1);
+      expectClose(got, (await composed.data()) as Float32Array, `${what} vs the four pools`, 1e-5);
+      for (const t of [x, y, composed, ...parts]) t.dispose();
+    }
+    const g = e.tensor(randomArray(8, 1), [1, 1, 2, 2, 2]);
+    g.requiresGrad = true;
+    await expectThrows(() => ops.cellStats3d(g, 2), /requires a gradient, and cell statistics have none/, 'a tensor that needs a gradient is refused');
+    g.dispose();
   });
 
   test('gradients by finite differences', async (e) => {
