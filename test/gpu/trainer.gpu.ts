@@ -79,8 +79,8 @@ suite('trainer', (test) => {
     const sink = memorySink();
     const data = toyData();
     // Cell statistics and both standardisations on, so the fitted means and spreads must travel
-    // with the checkpoint too.
-    const config = micro(10, { ct: { stats: { cell: [4, 4, 4] }, standardise: { voxels: true, stats: true } } });
+    // with the checkpoint too; and a stem, as in `tiny`.
+    const config = micro(10, { ct: { stats: { cell: [4, 4, 4] }, standardise: { voxels: true, stats: true }, stem: { channels: 4, size: [2, 2, 2] } } });
     const a = await Trainer.create({ engine: e, assets: repoAssets, data, config, switches: ALL, sink });
     await a.run(5);
     const ckpt = readSafetensors((await sink.read(MODEL_FILE))!, 'ckpt');

@@ -41,6 +41,8 @@ describe('getConfig', () => {
     expect(getConfig('tiny', { ct: { stats: { cell: [8, 8, 8] }, standardise: { voxels: true, stats: true } } }).ct.standardise).toEqual({ voxels: true, stats: true });
     expect(getConfig('tiny').ct.stats).toEqual({ cell: [8, 8, 8] }); // tiny's default: statistics, standardised
     expect(getConfig('tiny').ct.standardise).toEqual({ stats: true });
+    expect(getConfig('tiny').ct.stem).toEqual({ channels: 16, size: [4, 4, 4] }); // tiny's default stem
+    expect(getConfig('small').ct.stem ?? null).toBeNull();
     expect(getConfig('tiny', { ct: { stats: null } }).ct.standardise).toEqual({ stats: true }); // nothing to standardise: allowed
     expect(() => getConfig('tiny', { expert: { image: { standardise: { voxels: true } } } })).toThrow(/X-ray is standardised per feature, which only 3-D encoders take/);
     expect(getConfig('tiny', { data: { trainPatients: 0 } }).data.trainPatients).toBe(0);
