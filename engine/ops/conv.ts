@@ -211,6 +211,7 @@ function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonl
 //   y[n]     [Cout, P] = W [Cout, Q] · colsT[n] [Q, P]            (lands in y's own layout)
 //   dcols[n]    [P, Q] = gy[n]ᵀ [P, Cout] · W [Cout, Q]
 //   dW       [Cout, Q] = gy as [Cout, N·P] · cols as [N·P, Q]      (gy permuted when N > 1)
+//            or, for a small weight, Σ_n gy[n] [Cout, P] · colsT[n]ᵀ  (perSampleDw, colsT kept)
 // (The matmul kernels read a transposed operand about as fast as a plain one, measured; this
 // arrangement needs no copy of W and gives the bias-free y directly.)
 
