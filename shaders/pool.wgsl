@@ -44,6 +44,12 @@ fn window(t: u32) -> Window {
   return Window(nc, i32(od * u.SD) - i32(u.PD), i32(oh * u.SH) - i32(u.PH), i32(ow * u.SW) - i32(u.PW));
 }
 
+// Whether v is a NaN, by its bits: WGSL lets an implementation assume no float is a NaN, and
+// SwiftShader folds `v != v` to false, so the float comparison cannot be used.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
 // The part of a window inside the input along one axis: [max(a, 0), min(a + k, n)).
 fn lo(a: i32) -> i32 { return max(a, 0); }
 fn hi(a: i32, k: u32, n: u32) -> i32 { return min(a + i32(k), i32(n)); }
@@ -79,8 +85,9 @@ fn max_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
       let row = (u32(d) * u.H + u32(h)) * u.W;
       for (var c = lo(w.w0); c < hi(w.w0, u.KW, u.W); c++) {
         let v = x[base + row + u32(c)];
-        // Strictly greater keeps the first of equal maxima; v != v: a NaN, which PyTorch propagates.
-        if (at < 0 || v > best || v != v) {
+        // Strictly greater keeps the first of equal maxima; a NaN takes over, and so does each
+        // later NaN, as in PyTorch's scan (`val > maxval || isnan(val)`).
+        if (at < 0 || is_nan(v) || (v > best && !is_nan(best))) {
           best = v;
           at = i32(row + u32(c));
         }
@@ -135,8 +142,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 // maximum, minimum and spread √max(E[x²] − E[x]², 0), the four pools the CT encoder concatenates
 // (torch.cat([avg, max, −max(−x), √relu(avg(x²) − avg²)], 1)), read in one pass instead of six
 // passes over the volume and two written copies of it. y [N, 4·C, OD, OH, OW]: statistic s of
-// channel c is channel s·C + c. No promise about NaN: WGSL lets an implementation assume there
-// is none (SwiftShader drops a `v != v` test here), and the trainer stops on a NaN loss anyway.
+// channel c is channel s·C + c. A NaN takes over its cell's maximum and minimum (and so its mean
+// and spread), as in max_forward.
 @compute @workgroup_size(WG)
 fn cell_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = linear(gid, nwg);
@@ -155,8 +162,8 @@ fn cell_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
         let v = x[row + u32(c)];
         sum += v;
         sq += v * v;
-        if (first || v > hi_v) { hi_v = v; }
-        if (first || v < lo_v) { lo_v = v; }
+        if (first || is_nan(v) || (v > hi_v && !is_nan(hi_v))) { hi_v = v; }
+        if (first || is_nan(v) || (v < lo_v && !is_nan(lo_v))) { lo_v = v; }
         first = false;
       }
     }

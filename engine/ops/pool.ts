@@ -220,8 +220,8 @@ export function cellStats3dRef(x: ArrayLike<number>, xShape: readonly number[], 
     for (const c of cells) {
       const v = x[c];
       s += v; s2 += v * v;
-      if (v > mx) mx = v;
-      if (v < mn) mn = v;
+      if (v > mx || Number.isNaN(v)) mx = v;
+      if (v < mn || Number.isNaN(v)) mn = v;
     }
     const m = s / kv;
     const nc = Math.floor(o / G), n = Math.floor(nc / g.C), ch = nc % g.C;

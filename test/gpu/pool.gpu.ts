@@ -59,6 +59,29 @@ suite('pool', (test) => {
     for (const t of [x, y, seed]) t.dispose();
   });
 
+  test('maxPool3d: a NaN takes over its window and the gradient goes to the last NaN, as in PyTorch', async (e) => {
+    // WGSL lets a compiler assume floats are never NaN (SwiftShader folds v != v to false), so the
+    // kernel tests the bits. Two NaNs (w = 3 in both rows) in each of windows 2 and 3, which overlap.
+    const xs = [1, 1, 2, 2, 6], opts = { kernel: 2, stride: [2, 2, 1] };
+    const xd = randomArray(prod(xs), 7);
+    xd[3] = NaN;
+    xd[9] = NaN;
+    const x = e.tensor(xd, xs);
+    x.requiresGrad = true;
+    const y = ops.maxPool3d(x, opts);
+    const gyd = randomArray(y.size, 8);
+    const seed = e.tensor(gyd, y.shape);
+    y.backward(seed);
+    const ref = ops.maxPool3dRef(xd, xs, opts, gyd);
+    const got = (await y.data()) as Float32Array;
+    const nanAt = (v: ArrayLike<number>) => Array.from(v, (u, i) => (Number.isNaN(u) ? i : -1)).filter((i) => i >= 0);
+    expectEqual(nanAt(got), nanAt(ref.data), 'the windows whose maximum is NaN');
+    expectEqual(nanAt(ref.data), [2, 3], 'the reference: windows 2 and 3 hold the NaNs');
+    expectClose(got.map((u) => (Number.isNaN(u) ? 0 : u)), ref.data.map((u) => (Number.isNaN(u) ? 0 : u)), 'the other maxima', 1e-6);
+    expectClose(await x.grad!.data(), ref.dx!, 'dx: each window sends its gradient to its last NaN', 1e-6);
+    for (const t of [x, y, seed]) t.dispose();
+  });
+
   test('PyTorch fixtures (avg_pool3d, max_pool3d)', async (e) => {
     const files = (await assets.list('test/golden')).filter((f) => /pool3d.*\.safetensors$/.test(f)).sort();
     expectTrue(files.length >= 2, `expected the 2 shipped pool fixtures, found ${files.length}`);
@@ -91,6 +114,13 @@ suite('pool', (test) => {
       expectClose(got, (await composed.data()) as Float32Array, `${what} vs the four pools`, 1e-5);
       for (const t of [x, y, composed, ...parts]) t.dispose();
     }
+    // A NaN takes over its cell's maximum and minimum (as max_pool3d's), and only its cell's.
+    const nan = new Float32Array(16).fill(1);
+    nan[3] = NaN;
+    const xn = e.tensor(nan, [1, 1, 2, 2, 4]);
+    const yn = (await ops.cellStats3d(xn, [2, 2, 2]).data()) as Float32Array;
+    expectTrue(yn[2] === 1 && yn[4] === 1 && Number.isNaN(yn[3]) && Number.isNaN(yn[5]), `NaN in the second cell only: max [${yn[2]}, ${yn[3]}], min [${yn[4]}, ${yn[5]}]`);
+    xn.dispose();
     const g = e.tensor(randomArray(8, 1), [1, 1, 2, 2, 2]);
     g.requiresGrad = true;
     await expectThrows(() => ops.cellStats3d(g, 2), /requires a gradient, and cell statistics have none/, 'a tensor that needs a gradient is refused');
