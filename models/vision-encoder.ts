@@ -22,15 +22,12 @@ export const CELL_STATS = ops.CELL_STAT_NAMES.length;
 
 /**
  * x [B, 1, D, H, W] → [B, 4, D/c, H/c, W/c]: per cell of c voxels its mean, maximum, minimum and
- * spread (standard deviation), in one pass (ops.cellStats3d). The input is data, not a weight, so
+ * spread (standard deviation), in one pass (ops.cellStats3d; its CPU reference is ops.cellStats3dRef). The input is data, not a weight, so
  * no gradient is kept (PyTorch: the same four pools under torch.no_grad(), concatenated on dim 1).
  */
 export function cellStats(x: Tensor, cell: readonly number[]): Tensor {
   return x.engine.noGrad(() => ops.cellStats3d(x, cell));
 }
-
-/** CPU reference of cellStats for tests: x [B, 1, D, H, W] flat. */
-export const cellStatsRef = (x: ArrayLike<number>, shape: readonly number[], cell: readonly number[]): Float32Array => ops.cellStats3dRef(x, shape, cell);
 
 /**
  * A fixed standardisation (x − mean) / std, feature by feature. Kept in the parameter store, so

@@ -10,7 +10,7 @@ import { diskAssets } from '../../models/assets-node.ts';
 import { getConfig } from '../../models/config.ts';
 import { loadCohortData } from '../../models/train/cohort-data.ts';
 import type { CtItem } from '../../models/train/data.ts';
-import { cellStatsRef } from '../../models/vision-encoder.ts';
+import { cellStats3dRef as cellStatsRef } from '../../engine/ops/pool.ts';
 import { auc } from '../../models/zero-shot.ts';
 import { FINDINGS } from '../../models/text/index.ts';
 

@@ -12,7 +12,7 @@ import { ParamStore } from '../../engine/params.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import * as ops from '../../engine/ops/index.ts';
 import { getConfig } from '../../models/config.ts';
-import { VisionEncoder, cellStats, cellStatsRef, STD_FLOOR } from '../../models/vision-encoder.ts';
+import { VisionEncoder, cellStats, STD_FLOOR } from '../../models/vision-encoder.ts';
 import { conv3dRef } from '../../engine/ops/conv.ts';
 import { geluRef } from '../../engine/ops/activation.ts';
 import { suite, expectClose, expectTrue, expectEqual, expectThrows, randomArray } from './harness.ts';
@@ -111,7 +111,7 @@ suite('vision-encoder', (test) => {
     const v = randomArray(n, 21, -1, 1);
     v[5] = 9; v[n - 1] = -7;
     const s = (await cellStats(e.tensor(v, shape), cell).data()) as Float32Array;
-    const want = cellStatsRef(v, shape, cell);
+    const want = ops.cellStats3dRef(v, shape, cell);
     expectEqual(s.length, 2 * 4 * 2 * 2 * 2, 'cellStats is [B, 4, D/c, H/c, W/c]');
     expectClose(s, want, 'cellStats = mean, max, min, spread per cell', 1e-5);
     expectTrue(want.includes(9) && want.includes(-7), 'the planted extremes are what the reference finds');
@@ -129,7 +129,7 @@ suite('vision-encoder', (test) => {
     const pw = await read(enc.patchWeight), pb = await read(enc.patchBias), sw = await read(enc.statsWeight!), sb = await read(enc.statsBias!);
     const std = Array.from(vol, (u) => (u - 0.35) / 0.3);
     const p = conv3dRef(std, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
-    const st = cellStatsRef(std, [2, 1, D, H, W], [4, 4, 2]);
+    const st = ops.cellStats3dRef(std, [2, 1, D, H, W], [4, 4, 2]);
     const q = conv3dRef(Array.from(st), [2, 4, 4, 4, 8], sw, [Wd, 4, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
     expectClose(tokens, asTokens(2, Wd, p.data.map((u, i) => u + q.data[i])), 'patch embedding + stats_proj(cellStats)', 1e-4);
     const gStats = await embeddingGrad(store, enc, x, enc.statsWeight!);
@@ -162,7 +162,7 @@ suite('vision-encoder', (test) => {
     };
     const standard = vols.flatMap((v) => [0, 1].map((b) => Float32Array.from(v.subarray(b * V, (b + 1) * V), (u) => (u - 0.35) / 0.3)));
     const vox = fit(standard);
-    const st = fit(standard.map((v) => cellStatsRef(v, [1, 1, D, H, W], [4, 4, 2])));
+    const st = fit(standard.map((v) => ops.cellStats3dRef(v, [1, 1, D, H, W], [4, 4, 2])));
     const read = async (t: Tensor) => (await t.data()) as Float32Array;
     expectClose(await read(enc.voxelNorm!.mean), vox.mean, 'voxel means', 1e-5);
     expectClose(await read(enc.voxelNorm!.std), vox.std, 'voxel spreads (with the floor)', 1e-4);
@@ -178,7 +178,7 @@ suite('vision-encoder', (test) => {
     const std = Array.from(vol, (u) => (u - 0.35) / 0.3);
     const zv = std.map((u, i) => (u - vox.mean[i % V]) / vox.std[i % V]);
     const p = conv3dRef(zv, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
-    const cs = cellStatsRef(std, [2, 1, D, H, W], [4, 4, 2]);
+    const cs = ops.cellStats3dRef(std, [2, 1, D, H, W], [4, 4, 2]);
     const G = st.mean.length;
     const zs = Array.from(cs, (u, i) => (u - st.mean[i % G]) / st.std[i % G]);
     const q = conv3dRef(zs, [2, 4, 4, 4, 8], sw, [Wd, 4, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
