@@ -25,7 +25,36 @@ const G = (D / CELL) * (H / CELL) * (W / CELL);
 // minimum and mean of it dilated by a 3³ maximum filter: a shape of at least 3 voxels across (a
 // nodule, a node) survives the erosion, a vessel or a septum of 1–2 voxels does not.
 const MORPH = process.env.MORPH === '1';
-const F = (MORPH ? 8 : 4) * G;
+// BLOB=1 adds, per cell, the maximum and minimum of a difference of Gaussians (σ = S1 and S2
+// voxels, default 1 and 2): a blob detector, bright for a round shape about 2·σ√3 voxels across
+// (a nodule, a node), far weaker on an edge or a thin line.
+const BLOB = process.env.BLOB === '1';
+const S1 = Number(process.env.S1 ?? 1), S2 = Number(process.env.S2 ?? 2);
+// GLOBAL=1 (with BLOB) adds position-free features of the whole volume: the share of voxels whose
+// DoG is above t or below −t, over all voxels and over lung-like ones (blurred value < 0.35).
+const GLOBAL = process.env.GLOBAL === '1';
+const TH = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
+const NG = GLOBAL ? 4 * TH.length : 0;
+const F = (MORPH ? 8 : 4) * G + (BLOB ? 2 * G : 0) + NG;
+
+/** A separable Gaussian blur (σ in voxels, taps to 3σ, edges clamped) of one D×H×W volume. */
+function blur(v: Float32Array, sigma: number): Float32Array {
+  const r = Math.ceil(3 * sigma), k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const ks = k.reduce((a, b) => a + b, 0);
+  let a = v;
+  const strides = [1, W, H * W], sizes = [W, H, D];
+  for (let ax = 0; ax < 3; ax++) {
+    const b = new Float32Array(a.length), st = strides[ax], n = sizes[ax];
+    for (let i = 0; i < a.length; i++) {
+      const c = Math.floor(i / st) % n;
+      let s = 0;
+      for (let t = -r; t <= r; t++) s += k[t + r] * a[i + (Math.min(n - 1, Math.max(0, c + t)) - c) * st];
+      b[i] = s / ks;
+    }
+    a = b;
+  }
+  return a;
+}
 
 /** A 3³ minimum (sign 1) or maximum (sign −1) filter of one D×H×W volume, separable, edges clamped. */
 function morph(v: Float32Array, sign: number): Float32Array {
@@ -62,6 +91,29 @@ async function features(items: CtItem[]): Promise<Float32Array[]> {
         f.set(er.subarray(0, G), 5 * G); // eroded: mean
         f.set(di.subarray(2 * G, 3 * G), 6 * G); // dilated: minimum
         f.set(di.subarray(0, G), 7 * G); // dilated: mean
+      }
+      if (BLOB) {
+        const one = v.slice(b * D * H * W, (b + 1) * D * H * W);
+        const g1 = blur(one, S1), g2 = blur(one, S2);
+        const dog = g1.map((x, i) => x - g2[i]);
+        const st = cellStatsRef(dog, [1, 1, D, H, W], [CELL, CELL, CELL]);
+        const at = (MORPH ? 8 : 4) * G;
+        f.set(st.subarray(G, 2 * G), at); // DoG maximum
+        f.set(st.subarray(2 * G, 3 * G), at + G); // DoG minimum
+        if (GLOBAL) {
+          const g = new Float32Array(NG);
+          let lung = 0;
+          for (let i = 0; i < dog.length; i++) {
+            const d = dog[i], inLung = g2[i] < 0.35;
+            if (inLung) lung++;
+            TH.forEach((t, j) => {
+              if (d > t) { g[j]++; if (inLung) g[2 * TH.length + j]++; }
+              if (d < -t) { g[TH.length + j]++; if (inLung) g[3 * TH.length + j]++; }
+            });
+          }
+          for (let j = 0; j < NG; j++) g[j] /= j < 2 * TH.length ? dog.length : Math.max(1, lung);
+          f.set(g, at + 2 * G);
+        }
       }
       out.push(f);
     }
