@@ -26,6 +26,7 @@ const spec: OptionSpec = {
   standardise: { type: 'string', help: "CT encoder's inputs standardised per feature with the training volumes' statistics: voxels, stats, voxels,stats, or none (default: the config's)" },
   'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
   'sentence-keep': { type: 'number', help: "probability of keeping each report sentence in a step's text (default: the config's)" },
+  'fn-graded': { type: 'number', help: "RoCo: pairs whose finding sets overlap in part get soft targets J^γ (J: Jaccard index), γ this value; 0 = the binary rule (default: the config's)" },
   'distill-from': { type: 'number', help: "step at which distillation starts (default: the config's; 0 = from the start)" },
   'distill-ramp': { type: 'number', help: "steps over which the distillation weights then rise to full (default: the config's)" },
   patients: { type: 'number', help: "training patients rendered once and reused (default: the config's); 0 renders a new patient for every sample" },
@@ -81,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     text: { init: o['text-init'] as 'scratch' | 'expert' | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients') },
-    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp') },
+    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp'), fnGraded: num('fn-graded') },
   });
   const r = await runTrainJob({
     cfg,

@@ -60,6 +60,11 @@ export interface LossConfig {
   fnThreshold: number;
   /** Also treat reports with the same finding set as false negatives. */
   fnSameFindings: boolean;
+  /**
+   * Graded false negatives: a pair whose finding sets overlap in part gets F[i][j] = J^γ, J their
+   * Jaccard index (two normal reports: 1), γ this value; 0 or absent keeps the binary rule.
+   */
+  fnGraded?: number;
   efm: number;
   pair: number;
   rel: number;
@@ -269,6 +274,8 @@ export function validate(c: BiudConfig): void {
     const v = c.loss[k];
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new BiudError(`${c.name}: ${k} must be a whole number of steps ≥ 0, got ${v}`);
   }
+  const g = c.loss.fnGraded;
+  if (g !== undefined && !(Number.isFinite(g) && g >= 0)) throw new BiudError(`${c.name}: fnGraded (the exponent γ of graded false negatives) must be ≥ 0, got ${g}`);
   const keep = c.loss.sentenceKeep;
   if (keep !== undefined && !(keep > 0 && keep <= 1)) throw new BiudError(`${c.name}: sentenceKeep must be in (0, 1], got ${keep}`);
   if (c.train.batch < 2) throw new BiudError(`${c.name}: a contrastive batch needs at least 2 pairs, got ${c.train.batch}`);

@@ -1,5 +1,5 @@
 // The experiment a page runs, kept in the URL's query string so an experiment is a link:
-//   ?config=micro&roco=1&efm=1&distill=1&wEfm=0.5&wPair=1&wRel=1&seed=1&steps=20&expert=train
+//   ?config=micro&roco=1&efm=1&distill=1&wEfm=0.5&wPair=1&wRel=1&fnGraded=2&seed=1&steps=20&expert=train
 // Everything here maps onto getConfig overrides and the trainer's loss switches.
 import { getConfig, type BiudConfig } from '../models/config.ts';
 import type { LossSwitches } from '../models/biud.ts';
@@ -17,6 +17,8 @@ export interface Experiment {
   wEfm: number;
   wPair: number;
   wRel: number;
+  /** RoCo's graded false negatives: exponent γ of the Jaccard index (0 = only identical finding sets). */
+  fnGraded: number;
   seed: number;
   /** Training steps (default: the config's). */
   steps: number;
@@ -29,7 +31,7 @@ export const hasShippedExpert = (config: ConfigName) => PRETRAINED_EXPERT[config
 
 export function defaults(config: ConfigName = 'micro'): Experiment {
   const c = getConfig(config);
-  return { config, roco: true, efm: true, distill: true, wEfm: c.loss.efm, wPair: c.loss.pair, wRel: c.loss.rel, seed: c.seed, steps: c.train.steps, expert: hasShippedExpert(config) ? 'shipped' : 'train' };
+  return { config, roco: true, efm: true, distill: true, wEfm: c.loss.efm, wPair: c.loss.pair, wRel: c.loss.rel, fnGraded: c.loss.fnGraded ?? 0, seed: c.seed, steps: c.train.steps, expert: hasShippedExpert(config) ? 'shipped' : 'train' };
 }
 
 const bool = (v: string | null, d: boolean) => (v === null ? d : v === '1' || v === 'true' || v === 'on');
@@ -47,6 +49,7 @@ export function fromQuery(search: string): Experiment {
     wEfm: num(q.get('wEfm'), d.wEfm),
     wPair: num(q.get('wPair'), d.wPair),
     wRel: num(q.get('wRel'), d.wRel),
+    fnGraded: Math.max(0, num(q.get('fnGraded'), d.fnGraded)),
     seed: Math.trunc(num(q.get('seed'), d.seed)),
     steps: Math.max(1, Math.trunc(num(q.get('steps'), d.steps))),
     expert: q.get('expert') === 'train' || !hasShippedExpert(d.config) ? 'train' : 'shipped',
@@ -58,12 +61,12 @@ export function toQuery(x: Experiment): string {
   const d = defaults(x.config);
   const q = new URLSearchParams({ config: x.config });
   for (const k of ['roco', 'efm', 'distill'] as const) if (x[k] !== d[k]) q.set(k, x[k] ? '1' : '0');
-  for (const k of ['wEfm', 'wPair', 'wRel', 'seed', 'steps', 'expert'] as const) if (x[k] !== d[k]) q.set(k, String(x[k]));
+  for (const k of ['wEfm', 'wPair', 'wRel', 'fnGraded', 'seed', 'steps', 'expert'] as const) if (x[k] !== d[k]) q.set(k, String(x[k]));
   return '?' + q.toString();
 }
 
 export function toConfig(x: Experiment): BiudConfig {
-  return getConfig(x.config, { seed: x.seed, loss: { roco: x.roco, efm: x.wEfm, pair: x.wPair, rel: x.wRel }, train: { steps: x.steps } });
+  return getConfig(x.config, { seed: x.seed, loss: { roco: x.roco, efm: x.wEfm, pair: x.wPair, rel: x.wRel, fnGraded: x.fnGraded }, train: { steps: x.steps } });
 }
 
 export function switches(x: Experiment): LossSwitches {

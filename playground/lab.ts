@@ -371,6 +371,7 @@ export class Lab {
       this.cfg.loss.efm = x.wEfm;
       this.cfg.loss.pair = x.wPair;
       this.cfg.loss.rel = x.wRel;
+      this.cfg.loss.fnGraded = x.fnGraded;
     }
     this.emit('experiment', x);
     return { reload };

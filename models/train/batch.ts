@@ -31,14 +31,27 @@ export interface Correction {
   step: number;
   i: number;
   j: number;
-  reason: 'same-findings' | 'text-similarity' | 'both';
+  reason: 'same-findings' | 'text-similarity' | 'both' | 'shared-findings';
   /** Cosine of the two reports' expert embeddings. */
   similarity: number;
   /** Soft target given to (i, j). */
   target: number;
 }
 
-/** T = rownorm(I + F), F[i][j] = 1 for a detected false negative (same finding set, or similar reports). */
+/** Shared findings over findings in either (1 for two normal reports). */
+function jaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let both = 0, either = 0;
+  for (let k = 0; k < a.length; k++) {
+    if (a[k] && b[k]) both++;
+    if (a[k] || b[k]) either++;
+  }
+  return either === 0 ? 1 : both / either;
+}
+
+/**
+ * T = rownorm(I + F), F[i][j] = 1 for a detected false negative (same finding set, or similar
+ * reports); with cfg.fnGraded = γ, also F[i][j] = J^γ for finding sets that overlap in part.
+ */
 export function falseNegatives(
   step: number,
   items: CtItem[],
@@ -48,7 +61,7 @@ export function falseNegatives(
   cfg: BiudConfig['loss'],
 ): { targets: Float32Array; corrections: Correction[] } {
   const n = items.length;
-  const F = new Uint8Array(n * n);
+  const F = new Float32Array(n * n);
   const found: Omit<Correction, 'target'>[] = [];
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
@@ -57,7 +70,14 @@ export function falseNegatives(
       const same = cfg.fnSameFindings && a.labels.every((x, k) => x === b.labels[k]);
       const sim = reportEmbeddings ? cosineRows(reportEmbeddings, dim, items[i].report, items[j].report) : NaN;
       const similar = sim >= cfg.fnThreshold;
-      if (!same && !similar) continue;
+      if (!same && !similar) {
+        // Graded (config fnGraded = γ): a pair that shares part of its findings is in part a
+        // false negative, F = J^γ. Recorded when most of the findings are shared (J ≥ ½).
+        const J = cfg.fnGraded ? jaccard(a.labels, b.labels) : 0;
+        if (J > 0) F[i * n + j] = F[j * n + i] = J ** cfg.fnGraded!;
+        if (J >= 0.5) found.push({ step, i, j, similarity: sim, reason: 'shared-findings' });
+        continue;
+      }
       F[i * n + j] = F[j * n + i] = 1;
       found.push({ step, i, j, similarity: sim, reason: same && similar ? 'both' : same ? 'same-findings' : 'text-similarity' });
     }

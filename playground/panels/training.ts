@@ -97,6 +97,7 @@ export class TrainingPanel extends Panel {
       numIn('wEfm', 'λ efm', '0.1', 'weight of the EFM loss'),
       numIn('wPair', 'λ pair', '0.1', 'weight of the pair distillation loss'),
       numIn('wRel', 'λ rel', '0.1', 'weight of the relation distillation loss'),
+      numIn('fnGraded', 'RoCo γ', '0.5', 'graded RoCo: pairs that share part of their findings get soft targets J^γ (J: Jaccard index of the two finding sets); 0 = only identical sets, as in the paper'),
       h('a', { class: 'link', href: location.href, title: 'this experiment as a link' }, '↗ link'),
     ) as HTMLFormElement;
     form.addEventListener('change', () => this.apply());
@@ -115,6 +116,7 @@ export class TrainingPanel extends Panel {
       seed: Math.trunc(num('seed', base.seed)),
       roco: f.get('roco') !== null, efm: f.get('efm') !== null, distill: f.get('distill') !== null,
       wEfm: num('wEfm', base.wEfm), wPair: num('wPair', base.wPair), wRel: num('wRel', base.wRel),
+      fnGraded: Math.max(0, num('fnGraded', base.fnGraded)),
       expert: cfg !== this.lab.exp.config ? base.expert : f.get('expert') === 'train' || !hasShippedExpert(cfg) ? 'train' : 'shipped',
     };
     const { reload } = this.lab.setExperiment(x);
@@ -123,7 +125,7 @@ export class TrainingPanel extends Panel {
       const started = this.lab.trainer !== null;
       if (!started || confirm('Config, seed, steps or the expert changed: this starts a new run (the page reloads). Continue?')) location.reload();
     } else {
-      this.lab.log(`switches: RoCo ${x.roco ? 'on' : 'off'}, EFM ${x.efm ? 'on' : 'off'}, distillation ${x.distill ? 'on' : 'off'}; λ efm ${x.wEfm}, pair ${x.wPair}, rel ${x.wRel} (from the next step)`);
+      this.lab.log(`switches: RoCo ${x.roco ? 'on' : 'off'}, EFM ${x.efm ? 'on' : 'off'}, distillation ${x.distill ? 'on' : 'off'}; λ efm ${x.wEfm}, pair ${x.wPair}, rel ${x.wRel}, RoCo γ ${x.fnGraded} (from the next step)`);
     }
   }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { charSpansToTokenSpans, entityFocusedMask, IGNORE_INDEX } from '../../models/text/efm.ts';
 import { detectFalseNegatives, softTargets } from '../../models/text/false-negatives.ts';
+import { falseNegatives } from '../../models/train/batch.ts';
+import { getConfig } from '../../models/config.ts';
 import { labelReport } from '../../models/text/labeler.ts';
 import { mulberry32 } from '../../models/text/rng.ts';
 import { WordPieceTokenizer } from '../../models/text/wordpiece.ts';
@@ -100,5 +102,34 @@ describe('false negatives for RoCo', () => {
     expect(Array.from(r.targets)).toEqual([0.5, 0.5, 0, 0.5, 0.5, 0, 0, 0, 1]);
     const t = softTargets(4, []);
     expect(Array.from(t)).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+  });
+
+  // The trainer's batch (models/train/batch.ts) finds the same pairs by the same rule.
+  const batchOf = (labels: Uint8Array[]) => ({
+    items: labels.map((_, k) => ({ volumeSeed: k, labels: labels[k], report: k })),
+    reports: labels.map((l, k) => ({ text: `report ${k}`, labels: l, source: String(k) })),
+  });
+
+  it("the trainer's batch gives the same targets as detectFalseNegatives", () => {
+    const labels = [L(), L(2), L(), L(2, 5), L(2)];
+    const { items, reports } = batchOf(labels);
+    const r = falseNegatives(7, items, reports, null, 0, getConfig('micro').loss);
+    expect(Array.from(r.targets)).toEqual(Array.from(detectFalseNegatives(labels).targets));
+    expect(r.corrections.map((c) => [c.step, c.i, c.j, c.reason])).toEqual([[7, 0, 2, 'same-findings'], [7, 1, 4, 'same-findings']]);
+  });
+
+  it('graded: F = J^γ for finding sets that overlap in part, recorded from J ≥ 1/2', () => {
+    // J(0,1) = 1/3 ({2,5,7} vs {2}), J(0,2) = 2/3 ({2,5,7} vs {2,5}), J(1,2) = 1/2, report 3 shares nothing.
+    const { items, reports } = batchOf([L(2, 5, 7), L(2), L(2, 5), L(9)]);
+    const loss = { ...getConfig('micro').loss, fnGraded: 2 };
+    const r = falseNegatives(0, items, reports, null, 0, loss);
+    const F = [[1, 1 / 9, 4 / 9, 0], [1 / 9, 1, 1 / 4, 0], [4 / 9, 1 / 4, 1, 0], [0, 0, 0, 1]];
+    const want = F.flatMap((row) => row.map((v) => v / row.reduce((a, b) => a + b, 0)));
+    Array.from(r.targets).forEach((v, k) => expect(v).toBeCloseTo(want[k], 6));
+    expect(r.corrections.map((c) => [c.i, c.j, c.reason])).toEqual([[0, 2, 'shared-findings'], [1, 2, 'shared-findings']]);
+    expect(r.corrections[0].target).toBeCloseTo(want[2], 6);
+    // Off (the paper's binary rule): no overlap counts.
+    const off = falseNegatives(0, items, reports, null, 0, { ...loss, fnGraded: 0 });
+    expect(Array.from(off.targets)).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
   });
 });

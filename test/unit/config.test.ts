@@ -17,6 +17,7 @@ describe('getConfig', () => {
   it('refuses an unknown pooling and a sentence-keep probability outside (0, 1]', () => {
     expect(() => getConfig('tiny', { ct: { pool: 'max' as 'mean' } })).toThrow(/pool "max"/);
     expect(() => getConfig('tiny', { loss: { sentenceKeep: 0 } })).toThrow(/sentenceKeep/);
+    expect(() => getConfig('tiny', { loss: { fnGraded: -1 } })).toThrow(/fnGraded/);
     expect(() => getConfig('tiny', { loss: { sentenceKeep: 1.5 } })).toThrow(/sentenceKeep/);
     expect(() => getConfig('huge')).toThrow(/unknown config "huge"/);
   });

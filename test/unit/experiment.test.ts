@@ -17,10 +17,12 @@ describe('experiment URL', () => {
 
   it('writes only what differs from the defaults, and reads it back', () => {
     expect(toQuery(fromQuery('?config=tiny'))).toBe('?config=tiny');
-    const x = fromQuery('?config=tiny&expert=train&roco=0&steps=120&wPair=0.5');
+    const x = fromQuery('?config=tiny&expert=train&roco=0&steps=120&wPair=0.5&fnGraded=2');
     expect(fromQuery(toQuery(x))).toEqual(x);
     expect(toQuery(x)).toContain('expert=train');
     expect(toConfig(x).train.steps).toBe(120);
     expect(toConfig(x).loss.roco).toBe(false);
+    expect(toConfig(x).loss.fnGraded).toBe(2);
+    expect(fromQuery('?config=tiny').fnGraded).toBe(0);
   });
 });
