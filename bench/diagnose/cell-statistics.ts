@@ -37,41 +37,41 @@ const TH = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
 const NG = GLOBAL ? 4 * TH.length : 0;
 const F = (MORPH ? 8 : 4) * G + (BLOB ? 2 * G : 0) + NG;
 
-/** A separable Gaussian blur (σ in voxels, taps to 3σ, edges clamped) of one D×H×W volume. */
-function blur(v: Float32Array, sigma: number): Float32Array {
-  const r = Math.ceil(3 * sigma), k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const ks = k.reduce((a, b) => a + b, 0);
+/**
+ * One separable filter of a D×H×W volume: along x, then y, then z, each voxel i becomes
+ * f(a, i, st, c, n) of the previous pass a (st: the axis's stride, c: i's place on it, n: its size).
+ */
+function alongAxes(v: Float32Array, f: (a: Float32Array, i: number, st: number, c: number, n: number) => number): Float32Array {
   let a = v;
   const strides = [1, W, H * W], sizes = [W, H, D];
   for (let ax = 0; ax < 3; ax++) {
     const b = new Float32Array(a.length), st = strides[ax], n = sizes[ax];
-    for (let i = 0; i < a.length; i++) {
-      const c = Math.floor(i / st) % n;
-      let s = 0;
-      for (let t = -r; t <= r; t++) s += k[t + r] * a[i + (Math.min(n - 1, Math.max(0, c + t)) - c) * st];
-      b[i] = s / ks;
-    }
+    for (let i = 0; i < a.length; i++) b[i] = f(a, i, st, Math.floor(i / st) % n, n);
     a = b;
   }
   return a;
 }
 
+/** A separable Gaussian blur (σ in voxels, taps to 3σ, edges clamped) of one D×H×W volume. */
+function blur(v: Float32Array, sigma: number): Float32Array {
+  const r = Math.ceil(3 * sigma), k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const ks = k.reduce((a, b) => a + b, 0);
+  return alongAxes(v, (a, i, st, c, n) => {
+    let s = 0;
+    for (let t = -r; t <= r; t++) s += k[t + r] * a[i + (Math.min(n - 1, Math.max(0, c + t)) - c) * st];
+    return s / ks;
+  });
+}
+
 /** A 3³ minimum (sign 1) or maximum (sign −1) filter of one D×H×W volume, separable, edges clamped. */
 function morph(v: Float32Array, sign: number): Float32Array {
-  let a = Float32Array.from(v, (x) => sign * x);
-  const strides = [1, W, H * W], sizes = [W, H, D];
-  for (let ax = 0; ax < 3; ax++) {
-    const b = new Float32Array(a.length), st = strides[ax], n = sizes[ax];
-    for (let i = 0; i < a.length; i++) {
-      const c = Math.floor(i / st) % n;
-      let m = a[i];
-      if (c > 0) m = Math.min(m, a[i - st]);
-      if (c < n - 1) m = Math.min(m, a[i + st]);
-      b[i] = m;
-    }
-    a = b;
-  }
-  return a.map((x) => sign * x);
+  const m = alongAxes(Float32Array.from(v, (x) => sign * x), (a, i, st, c, n) => {
+    let y = a[i];
+    if (c > 0) y = Math.min(y, a[i - st]);
+    if (c < n - 1) y = Math.min(y, a[i + st]);
+    return y;
+  });
+  return m.map((x) => sign * x);
 }
 
 async function features(items: CtItem[]): Promise<Float32Array[]> {
