@@ -11,6 +11,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
 import { embedding } from '../../engine/ops/embedding.ts';
+import { concat } from '../../engine/ops/shape.ts';
 import type { Assets } from '../assets.ts';
 import { once } from '../assets.ts';
 import type { BiudConfig } from '../config.ts';
@@ -32,6 +33,8 @@ export interface CohortDataOptions {
   xrayReports?: XrayReport[];
   /** Hold out every report (evaluating on a given CSV: its whole cohort is unseen). */
   allHeldout?: boolean;
+  /** At most this many pool rows (volumes, X-rays) per GPU buffer (default: what the adapter's limits allow). */
+  rowsPerBuffer?: number;
 }
 
 const key = (l: ArrayLike<number>) => Array.from(l).join('');
@@ -49,38 +52,74 @@ function groupBySet(reports: Report[]): Map<string, number[]> {
 
 const asReport = (r: CohortReport): Report => ({ text: r.text, labels: r.labels, source: r.accession });
 
-/** Rows [n, width] rendered once, in chunks, and kept on the GPU until the grid or the engine changes. */
+/**
+ * Rows [n, width] rendered once and kept on the GPU until the grid or the engine changes. The rows
+ * live in as few buffers as the adapter allows: one while they fit in 15/16 of its largest storage
+ * buffer (SwiftShader reports maxBufferSize = 1 GiB yet refuses a buffer of exactly 1 GiB; 960
+ * `tiny` volumes, 960 MiB, fit), else blocks of that many rows, so that a pool can outgrow one
+ * buffer (`--patients 1920` is two of 960).
+ */
 class RenderedRows {
-  private rows: Tensor | null = null;
+  private blocks: Tensor[] = [];
+  constructor(private readonly cap = Infinity) {}
+  private perBlock = 0;
   private key = '';
 
   /** Whether the rows for `key` are already rendered on this engine. */
   holds(e: Engine, key: string): boolean {
-    return this.rows !== null && this.key === key && this.rows.engine === e;
+    return this.blocks.length > 0 && this.key === key && this.blocks[0].engine === e;
   }
 
-  get(e: Engine, key: string, n: number, width: number, chunk: number, render: (from: number, to: number) => Tensor): Tensor {
-    if (this.holds(e, key)) return this.rows!;
+  /** Rows that fit one buffer on this engine. */
+  static perBuffer(e: Engine, width: number): number {
+    const limit = Math.min(e.limits.maxBufferSize, e.limits.maxStorageBufferBindingSize);
+    return Math.max(1, Math.floor((limit / 16) * 15 / (width * 4)));
+  }
+
+  /** Rows `ids` (numbers in [0, n)), as [ids.length, width], rendering the rows first if needed. */
+  gather(e: Engine, ids: readonly number[], key: string, n: number, width: number, chunk: number, render: (from: number, to: number) => Tensor): Tensor {
+    this.ensure(e, key, n, width, chunk, render);
+    if (this.blocks.length === 1) return embedding(this.blocks[0], e.tensor(ids, [ids.length], 'int32'));
+    // Several blocks: gather each block's rows, join them, then put them back in the batch's order.
+    const parts: Tensor[] = [];
+    const place = new Array<number>(ids.length);
+    let at = 0;
+    this.blocks.forEach((rows, b) => {
+      const mine = ids.map((id, i) => [id, i]).filter(([id]) => Math.floor(id / this.perBlock) === b);
+      if (!mine.length) return;
+      for (const [, i] of mine) place[i] = at++;
+      parts.push(embedding(rows, e.tensor(mine.map(([id]) => id - b * this.perBlock), [mine.length], 'int32')));
+    });
+    const joined = parts.length === 1 ? parts[0] : concat(parts, 0);
+    return embedding(joined, e.tensor(place, [ids.length], 'int32'));
+  }
+
+  private ensure(e: Engine, key: string, n: number, width: number, chunk: number, render: (from: number, to: number) => Tensor): void {
+    if (this.holds(e, key)) return;
     // A new engine (after a lost device) cannot use the old one's buffers: render again.
-    if (this.rows?.engine === e) this.rows.dispose();
-    const rows = e.keep(e.empty([n, width]));
-    for (let i = 0; i < n; i += chunk) {
-      const to = Math.min(n, i + chunk);
-      e.scope(() => {
-        const dst = e.view(rows.storage.buffer!, rows.storage.offset + i * width * 4, [(to - i) * width]);
-        e.copy(render(i, to).reshape([(to - i) * width]), dst);
-        dst.dispose();
-      });
-      e.flush();
+    for (const rows of this.blocks) if (rows.engine === e && !rows.isDisposed) rows.dispose();
+    this.blocks = [];
+    this.perBlock = Math.min(this.cap, RenderedRows.perBuffer(e, width));
+    for (let b0 = 0; b0 < n; b0 += this.perBlock) {
+      const rowsHere = Math.min(this.perBlock, n - b0);
+      const rows = e.keep(e.empty([rowsHere, width]));
+      this.blocks.push(rows);
+      for (let i = 0; i < rowsHere; i += chunk) {
+        const to = Math.min(rowsHere, i + chunk);
+        e.scope(() => {
+          const dst = e.view(rows.storage.buffer!, rows.storage.offset + i * width * 4, [(to - i) * width]);
+          e.copy(render(b0 + i, b0 + to).reshape([(to - i) * width]), dst);
+          dst.dispose();
+        });
+        e.flush();
+      }
     }
-    this.rows = rows;
     this.key = key;
-    return rows;
   }
 
   dispose(): void {
-    this.rows?.dispose();
-    this.rows = null;
+    for (const rows of this.blocks) if (!rows.isDisposed) rows.dispose();
+    this.blocks = [];
   }
 }
 
@@ -93,10 +132,12 @@ export class CohortData implements BiudData {
   readonly patients: { seed: number; labels: Uint8Array }[];
   private readonly trainBySet: Map<string, number[]>;
   private readonly heldoutBySet: Map<string, number[]>;
-  private readonly ctCache = new RenderedRows();
-  private readonly xrayCache = new RenderedRows();
+  private readonly ctCache: RenderedRows;
+  private readonly xrayCache: RenderedRows;
 
-  constructor(cts: CohortReport[], xrays: XrayReport[], readonly seed: number, cfg: BiudConfig, trainPatients = 256, allHeldout = false) {
+  constructor(cts: CohortReport[], xrays: XrayReport[], readonly seed: number, cfg: BiudConfig, trainPatients = 256, allHeldout = false, rowsPerBuffer = Infinity) {
+    this.ctCache = new RenderedRows(rowsPerBuffer);
+    this.xrayCache = new RenderedRows(rowsPerBuffer);
     const all = cts.map((_, i) => i);
     const split = allHeldout ? { train: all, heldout: all } : splitReports(cts.length);
     this.ctReports = split.train.map((i) => asReport(cts[i]));
@@ -160,20 +201,20 @@ export class CohortData implements BiudData {
     const pooled = this.patients.length > 0 && items.every((it) => it.volumeSeed >= 0 && it.volumeSeed < this.patients.length);
     if (pooled && opts.once && !this.ctCache.holds(e, this.ctKey(cfg))) return this.renderVolumes(e, items.map((it) => this.patients[it.volumeSeed]), cfg);
     if (pooled) {
-      const cache = this.ensureCtCache(e, cfg);
-      const ids = e.tensor(items.map((it) => it.volumeSeed), [items.length], 'int32');
-      return e.noGrad(() => embedding(cache, ids)).reshape([items.length, 1, ...grid.size]);
+      const voxels = cfg.ct.size.reduce((a, b) => a * b, 1);
+      return e.noGrad(() => this.ctCache.gather(e, items.map((it) => it.volumeSeed), this.ctKey(cfg), this.patients.length, voxels, 16,
+        (from, to) => this.renderVolumes(e, this.patients.slice(from, to), cfg))).reshape([items.length, 1, ...grid.size]);
     }
     return this.renderVolumes(e, items.map((it) => ({ seed: it.volumeSeed < 0 ? -1 - it.volumeSeed : it.volumeSeed, labels: it.labels })), cfg);
   }
 
   renderXray(e: Engine, items: XrayItem[], cfg: BiudConfig): Tensor {
     const idx = items.map((it) => this.xrayPool.indexOf(it));
+    const s = cfg.expert.image.size;
     if (idx.every((i) => i >= 0)) {
-      const cache = this.ensureXrayCache(e, cfg);
-      const ids = e.tensor(idx, [items.length], 'int32');
-      const s = cfg.expert.image.size;
-      return e.noGrad(() => embedding(cache, ids)).reshape([items.length, 1, s[1], s[2]]);
+      return e.noGrad(() => this.xrayCache.gather(e, idx, `${s}/${cfg.expert.image.spacing}`, this.xrayPool.length, s[1] * s[2], 32, (from, to) =>
+        renderXrays(e, this.xrayPool.slice(from, to).map((it) => ({ seed: it.imageSeed, labels: it.labels })), { image: imageSpec(cfg.expert.image) })))
+        .reshape([items.length, 1, s[1], s[2]]);
     }
     return renderXrays(e, items.map((it) => ({ seed: it.imageSeed, labels: it.labels })), { image: imageSpec(cfg.expert.image) });
   }
@@ -186,19 +227,6 @@ export class CohortData implements BiudData {
 
   private ctKey(cfg: BiudConfig): string {
     return `${cfg.ct.size}/${cfg.ct.spacing}`;
-  }
-
-  /** The training pool [P, D·H·W], rendered on first use and kept. */
-  private ensureCtCache(e: Engine, cfg: BiudConfig): Tensor {
-    const voxels = cfg.ct.size.reduce((a, b) => a * b, 1);
-    return this.ctCache.get(e, this.ctKey(cfg), this.patients.length, voxels, 16, (from, to) => this.renderVolumes(e, this.patients.slice(from, to), cfg));
-  }
-
-  /** The X-ray pool [Nx, H·W], rendered on first use and kept. */
-  private ensureXrayCache(e: Engine, cfg: BiudConfig): Tensor {
-    const s = cfg.expert.image.size;
-    return this.xrayCache.get(e, `${s}/${cfg.expert.image.spacing}`, this.xrayPool.length, s[1] * s[2], 32, (from, to) =>
-      renderXrays(e, this.xrayPool.slice(from, to).map((it) => ({ seed: it.imageSeed, labels: it.labels })), { image: imageSpec(cfg.expert.image) }));
   }
 
   /** Free the GPU pools (they are rebuilt on next use). */
@@ -214,5 +242,5 @@ export async function loadCohortData(assets: Assets, cfg: BiudConfig, opts: Coho
     ? reportsFromCsv(opts.reportsCsv, 'reports CSV')
     : await once(assets, 'ct-reports', async () => reportsFromCsv(await assets.read(CT_REPORTS_PATH), CT_REPORTS_PATH));
   const xrays = opts.xrayReports ?? (await once(assets, 'xray-reports', async () => xrayReportsFromArchive(await assets.read(IU_REPORTS_PATH))));
-  return new CohortData(cts, xrays, opts.seed ?? cfg.seed, cfg, opts.trainPatients ?? cfg.data.trainPatients ?? 256, opts.allHeldout ?? false);
+  return new CohortData(cts, xrays, opts.seed ?? cfg.seed, cfg, opts.trainPatients ?? cfg.data.trainPatients ?? 256, opts.allHeldout ?? false, opts.rowsPerBuffer);
 }

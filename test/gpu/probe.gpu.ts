@@ -89,4 +89,26 @@ suite('probe', (test) => {
     expectClose(again, pooled, 'once reads the pool when it exists', 0);
     data.dispose();
   });
+
+  test("a pool split over several buffers gathers the same volumes, in the batch's order", async (e) => {
+    // 12 patients in buffers of 5 rows (5, 5, 2): a batch drawing from all three, out of order.
+    const cfg = getConfig('micro');
+    const one = await loadCohortData({ read: (p) => assets.read(p) }, cfg, { trainPatients: 12 });
+    const split = await loadCohortData({ read: (p) => assets.read(p) }, cfg, { trainPatients: 12, rowsPerBuffer: 5 });
+    const items = [11, 0, 6, 4, 5, 10].map((p) => ({ ...one.trainBatch(0, 4)[0], volumeSeed: p }));
+    const read = async (t: ReturnType<typeof one.renderCt>) => {
+      const v = (await t.data()) as Float32Array;
+      t.dispose();
+      return v;
+    };
+    const live0 = e.memory().liveBytes;
+    const direct = await read(one.renderCt(e, items, cfg, { once: true }));
+    const gathered = await read(split.renderCt(e, items, cfg));
+    expectTrue(e.memory().liveBytes - live0 >= 12 * 16 ** 3 * 4, 'the split pool of 12 volumes is built and kept');
+    expectClose(gathered, direct, 'split pool = volumes rendered directly', 0);
+    // Rows from one buffer only, and a single row.
+    expectClose(await read(split.renderCt(e, items.slice(3, 5), cfg)), direct.slice(3 * 16 ** 3, 5 * 16 ** 3), 'rows 4 and 5', 0);
+    one.dispose();
+    split.dispose();
+  });
 });
