@@ -181,8 +181,8 @@ export const CONFIGS: Record<string, BiudConfig> = {
     train: { batch: 16, steps: 270, lr: 2e-4, minLr: 2e-5, warmup: 30, weightDecay: 0.05, maxGradNorm: 1, checkpointEvery: 100, logEvery: 10 },
     // 960 training patients rendered once (960 MiB on the GPU, 1–4 min to render here) instead of
     // 256: with 256 the encoder memorises its volumes (19 epochs in 300 steps) and the held-out
-    // zero-shot AUC stays at 0.62; with 960 it is 0.696 (README, run D). 1024 would be one 1 GiB
-    // buffer, which SwiftShader refuses.
+    // zero-shot AUC stays at 0.62; with 960 it is 0.696 (README, run D). 1920 (two buffers of 960)
+    // gave the same as 960 at two seeds (runs P19, P19s2), at twice the memory and render time.
     data: { heldout: 200, retrievalTopK: 5, trainPatients: 960 },
   },
   small: {
