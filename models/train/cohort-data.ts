@@ -61,9 +61,11 @@ const asReport = (r: CohortReport): Report => ({ text: r.text, labels: r.labels,
  */
 class RenderedRows {
   private blocks: Tensor[] = [];
-  constructor(private readonly cap = Infinity) {}
   private perBlock = 0;
   private key = '';
+
+  /** `cap`: at most this many rows per buffer (tests use a few, to split a small pool). */
+  constructor(private readonly cap = Infinity) {}
 
   /** Whether the rows for `key` are already rendered on this engine. */
   holds(e: Engine, key: string): boolean {
