@@ -92,8 +92,9 @@ class RenderedRows {
       for (const [, i] of mine) place[i] = at++;
       parts.push(embedding(rows, e.tensor(mine.map(([id]) => id - b * this.perBlock), [mine.length], 'int32')));
     });
-    const joined = parts.length === 1 ? parts[0] : concat(parts, 0);
-    return embedding(joined, e.tensor(place, [ids.length], 'int32'));
+    // Rows of one buffer keep the batch's order already (the filter above keeps it).
+    if (parts.length === 1) return parts[0];
+    return embedding(concat(parts, 0), e.tensor(place, [ids.length], 'int32'));
   }
 
   private ensure(e: Engine, key: string, n: number, width: number, chunk: number, render: (from: number, to: number) => Tensor): void {

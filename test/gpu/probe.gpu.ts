@@ -1,7 +1,7 @@
 // Linear probe and fine-tuning of a micro CT encoder on the toy cohort (a blob per finding):
 // both beat chance on held-out volumes, fine-tuning's loss falls, and the source encoder is
 // left as it was.
-import type { Engine } from '../../engine/index.ts';
+import type { Engine, Tensor } from '../../engine/index.ts';
 import { ParamStore } from '../../engine/params.ts';
 import { getConfig } from '../../models/config.ts';
 import { VisionEncoder } from '../../models/vision-encoder.ts';
@@ -12,6 +12,13 @@ import { loadCohortData } from '../../models/train/cohort-data.ts';
 import { assets } from './harness.ts';
 
 const USED = ['Cardiomegaly', 'Emphysema', 'Pleural effusion', 'Consolidation'] as const;
+
+/** A tensor's values, read back; the tensor is disposed. */
+async function readBack(t: Tensor): Promise<Float32Array> {
+  const v = (await t.data()) as Float32Array;
+  t.dispose();
+  return v;
+}
 
 function setup(e: Engine) {
   const cfg = getConfig('micro');
@@ -74,18 +81,13 @@ suite('probe', (test) => {
     const cfg = getConfig('micro');
     const data = await loadCohortData({ read: (p) => assets.read(p) }, cfg, { trainPatients: 12 });
     const items = data.trainBatch(0, 4);
-    const read = async (t: ReturnType<typeof data.renderCt>) => {
-      const v = (await t.data()) as Float32Array;
-      t.dispose();
-      return v;
-    };
     const live0 = e.memory().liveBytes;
-    const direct = await read(data.renderCt(e, items, cfg, { once: true }));
+    const direct = await readBack(data.renderCt(e, items, cfg, { once: true }));
     expectTrue(e.memory().liveBytes === live0, `once keeps nothing alive (${e.memory().liveBytes - live0} more live bytes)`);
-    const pooled = await read(data.renderCt(e, items, cfg));
+    const pooled = await readBack(data.renderCt(e, items, cfg));
     expectTrue(e.memory().liveBytes - live0 >= 12 * 16 ** 3 * 4, 'without once the pool of 12 volumes is built and kept');
     expectClose(direct, pooled, 'direct render = pooled volumes', 0);
-    const again = await read(data.renderCt(e, items, cfg, { once: true }));
+    const again = await readBack(data.renderCt(e, items, cfg, { once: true }));
     expectClose(again, pooled, 'once reads the pool when it exists', 0);
     data.dispose();
   });
@@ -95,19 +97,18 @@ suite('probe', (test) => {
     const cfg = getConfig('micro');
     const one = await loadCohortData({ read: (p) => assets.read(p) }, cfg, { trainPatients: 12 });
     const split = await loadCohortData({ read: (p) => assets.read(p) }, cfg, { trainPatients: 12, rowsPerBuffer: 5 });
-    const items = [11, 0, 6, 4, 5, 10].map((p) => ({ ...one.trainBatch(0, 4)[0], volumeSeed: p }));
-    const read = async (t: ReturnType<typeof one.renderCt>) => {
-      const v = (await t.data()) as Float32Array;
-      t.dispose();
-      return v;
-    };
+    const ids = [11, 0, 6, 4, 5, 10];
+    const item = (p: number) => ({ ...one.trainBatch(0, 4)[0], volumeSeed: p });
+    const V = 16 ** 3;
     const live0 = e.memory().liveBytes;
-    const direct = await read(one.renderCt(e, items, cfg, { once: true }));
-    const gathered = await read(split.renderCt(e, items, cfg));
-    expectTrue(e.memory().liveBytes - live0 >= 12 * 16 ** 3 * 4, 'the split pool of 12 volumes is built and kept');
+    const direct = await readBack(one.renderCt(e, ids.map(item), cfg, { once: true }));
+    const row = (p: number) => direct.slice(ids.indexOf(p) * V, (ids.indexOf(p) + 1) * V);
+    const gathered = await readBack(split.renderCt(e, ids.map(item), cfg));
+    expectTrue(e.memory().liveBytes - live0 >= 12 * V * 4, 'the split pool of 12 volumes is built and kept');
     expectClose(gathered, direct, 'split pool = volumes rendered directly', 0);
-    // Rows from one buffer only, and a single row.
-    expectClose(await read(split.renderCt(e, items.slice(3, 5), cfg)), direct.slice(3 * 16 ** 3, 5 * 16 ** 3), 'rows 4 and 5', 0);
+    // Rows from one buffer only (6 and 5, both in the second), and a single row (10, the third).
+    expectClose(await readBack(split.renderCt(e, [6, 5].map(item), cfg)), Float32Array.from([...row(6), ...row(5)]), 'rows 6 and 5', 0);
+    expectClose(await readBack(split.renderCt(e, [item(10)], cfg)), row(10), 'row 10', 0);
     one.dispose();
     split.dispose();
   });
