@@ -8,7 +8,7 @@
 // `--no-robustness` Dawn skips its bounds clamps on buffer accesses (a Dawn toggle, for comparison
 // only: Chromium keeps them for every page).
 //
-//   node dist/costs.mjs [--no-robustness]   (built as bench/diagnose/README.md shows)
+//   node dist/costs.mjs [--no-robustness] [--only=NAME]   (built as bench/diagnose/README.md shows)
 import os from 'node:os';
 import { nodeGPU } from '../../engine/node.ts';
 
@@ -45,6 +45,22 @@ const CASES: Case[] = [
     trip: 'workgroupBarrier(); w[lid] = x0; workgroupBarrier();',
     op: (c, _u, n) => `x${c} += w[${(n * CHAINS + c) & 1023}u];`,
   },
+  // The same for a storage buffer: a constant index into a buffer is the one place where every
+  // lane's offset is known at compile time to be equal. A store at a run-time index every trip
+  // (which might alias) keeps the loads in the loop; its cost is spread over the trip's 128 loads.
+  {
+    name: 'load f32, constant index', decl: 'var<storage, read_write> s: array<f32>;',
+    trip: 's[(i * 64u + lid) & 262143u] = x0;',
+    op: (c, _u, n) => `x${c} += s[${(n * CHAINS + c) * 4}u];`,
+  },
+  { name: 'fma + the trip\'s store', decl: 'var<storage, read_write> s: array<f32>;', trip: 's[(i * 64u + lid) & 262143u] = x0;', op: (c) => `x${c} = fma(x${c}, m, d);` },
+  // The same with a fixed-size array: Tint then needs no clamp for a constant index (a run-time
+  // sized array's index is clamped to arrayLength, a run-time value).
+  {
+    name: 'load f32, constant index, fixed-size array', decl: 'var<storage, read_write> s: array<f32, 262144>;',
+    trip: 's[(i * 64u + lid) & 262143u] = x0;',
+    op: (c, _u, n) => `x${c} += s[${(n * CHAINS + c) * 4}u];`,
+  },
   // An atomic load takes SwiftShader's other path, which checks at run time whether the lanes'
   // addresses are equal or neighbours (one load then, not four): it does not make it cheaper.
   { name: 'atomicLoad, one address', decl: 'var<storage, read_write> s: array<atomic<u32>>;', op: (c, u) => `x${c} += bitcast<f32>(atomicLoad(&s[((${u}) * 64u + ${c * 4096}u) & 262143u]));` },
@@ -52,6 +68,8 @@ const CASES: Case[] = [
   { name: 'fma + the trip\'s barriers', decl: 'var<workgroup> w: array<f32, 1024>;', trip: 'workgroupBarrier(); w[lid] = x0; workgroupBarrier();', op: (c) => `x${c} = fma(x${c}, m, d);` },
   // The same vec4 through a texture (rgba32float, 256×256): SwiftShader's sampler path instead of a gather.
   { name: 'textureLoad vec4, four addresses', decl: 'var t: texture_2d<f32>;', op: (c, u) => `x${c} += dot(textureLoad(t, vec2u(lid, ((${u}) + ${c * 32}u) & 255u), 0), vec4f(1.0));` },
+  // A read-only storage texture: SwiftShader reads its texels without the sampler routine.
+  { name: 'textureLoad storage vec4, four addresses', decl: 'var st: texture_storage_2d<rgba32float, read>;', op: (c, u) => `x${c} += dot(textureLoad(st, vec2u(lid, ((${u}) + ${c * 32}u) & 255u)), vec4f(1.0));` },
 ];
 
 function source(k: Case): string {
@@ -78,9 +96,9 @@ async function time(k: Case): Promise<number> {
   const pipe = await dev.createComputePipelineAsync({ layout: 'auto', compute: { module: dev.createShaderModule({ code: source(k) }), entryPoint: 'main' } });
   const o = dev.createBuffer({ size: THREADS * 4, usage: GPUBufferUsage.STORAGE });
   const s = dev.createBuffer({ size: 262144 * 4, usage: GPUBufferUsage.STORAGE });
-  const t = dev.createTexture({ size: [256, 256], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING });
+  const t = dev.createTexture({ size: [256, 256], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING });
   const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: o } }];
-  if (k.decl?.includes('texture_2d')) entries.push({ binding: 1, resource: t.createView() });
+  if (k.decl?.includes('texture_')) entries.push({ binding: 1, resource: t.createView() });
   else if (k.decl && !k.decl.startsWith('var<workgroup>')) entries.push({ binding: 1, resource: { buffer: s } });
   const bg = dev.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
   const run = async () => {
@@ -112,7 +130,9 @@ const ops = (THREADS / 4) * TRIPS * UNROLL * CHAINS;
 console.log(`${adapter.info.vendor} ${adapter.info.architecture} · ${os.cpus()[0]?.model ?? ''} · ${cores} cores · robustness ${noRobustness ? 'off' : 'on'}`);
 console.log('| operation | ns per 4-lane op per core | × fma |\n|---|---:|---:|');
 let fma = 0;
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 for (const k of CASES) {
+  if (only && k.name !== 'fma' && !k.name.includes(only)) continue;
   if (k.needs && !dev.features.has(k.needs)) {
     console.log(`| ${k.name} | (no ${k.needs}) | |`);
     continue;
