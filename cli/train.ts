@@ -22,6 +22,7 @@ const spec: OptionSpec = {
   lr: { type: 'number', help: "peak learning rate (default: the config's)" },
   pool: POOL_OPTION,
   stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE, e.g. 16x4 (16 filters of 4³ voxels), or none (default: the config's)" },
+  'stem-max': { type: 'string', help: "CT encoder: each stem channel's maximum over every patch (patch, into its token) or the volume (global, into the pooled vector), or none (default: the config's)" },
   stats: { type: 'string', help: "CT encoder's cell statistics (mean, max, min, spread) as a cell size in voxels, e.g. 8, or none (default: the config's)" },
   standardise: { type: 'string', help: "CT encoder's inputs standardised per feature with the training volumes' statistics: voxels, stats, voxels,stats, or none (default: the config's)" },
   'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
@@ -43,6 +44,14 @@ function stemOverride(v: unknown): { stem?: { channels: number; size: [number, n
   if (!m) throw new BiudError(`--stem must be CHANNELSxSIZE (e.g. 16x4) or none, got "${v}"`);
   const s = Number(m[2]);
   return { stem: { channels: Number(m[1]), size: [s, s, s] } };
+}
+
+/** `--stem-max patch|global|none`. */
+function stemMaxOverride(v: unknown): { stemMax?: 'patch' | 'global' | null } {
+  if (v === undefined) return {};
+  if (String(v) === 'none') return { stemMax: null };
+  if (v !== 'patch' && v !== 'global') throw new BiudError(`--stem-max takes patch, global or none, got "${v}"`);
+  return { stemMax: v };
 }
 
 /** `--stats 8` → statistics of 8³-voxel cells; `--stats none` → none. */
@@ -78,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = getConfig(String(o.config), {
     seed: num('seed'),
     train: { steps, batch: num('batch'), lr: num('lr') },
-    ct: { pool: poolOverride(a), ...stemOverride(o.stem), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
+    ct: { pool: poolOverride(a), ...stemOverride(o.stem), ...stemMaxOverride(o['stem-max']), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
     text: { init: o['text-init'] as 'scratch' | 'expert' | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients') },

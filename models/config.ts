@@ -22,6 +22,13 @@ export interface VisionConfig {
    */
   stem?: { channels: number; size: [number, number, number] } | null;
   /**
+   * 3-D only, with a stem: the maximum of each stem channel, taken over each patch ('patch': added
+   * to that patch's token through a learnt map) or over the whole volume ('global': added to the
+   * pooled representation), so that a filter firing anywhere is one large change of one number.
+   * Absent or null: the stem's features reach the tokens only through the linear patch embedding.
+   */
+  stemMax?: 'patch' | 'global' | null;
+  /**
    * 3-D only: each patch token also gets a linear map of four statistics (mean, maximum, minimum,
    * spread) of every `cell` of its voxels (cell divides the patch); vision-encoder.ts says why.
    * Absent or null: the tokens see the voxels only through the patch embedding.
@@ -247,6 +254,10 @@ export function validate(c: BiudConfig): void {
       if (v.size[0] === 1) throw new BiudError(`${c.name}: ${what} has a stem, which only 3-D encoders take`);
       if (!(Number.isInteger(channels) && channels > 0)) throw new BiudError(`${c.name}: ${what} stem channels must be a positive whole number, got ${channels}`);
       if (size.length !== 3 || size.some((s, i) => !(s > 0) || v.patch[i] % s)) throw new BiudError(`${c.name}: ${what} stem size [${size}] does not divide its patch [${v.patch}]`);
+    }
+    if (v.stemMax != null) {
+      if (v.stemMax !== 'patch' && v.stemMax !== 'global') throw new BiudError(`${c.name}: ${what} stemMax "${v.stemMax}" is neither "patch" nor "global"`);
+      if (!v.stem) throw new BiudError(`${c.name}: ${what} has stemMax "${v.stemMax}" but no stem to take the maximum of`);
     }
     if (v.stats) {
       const { cell } = v.stats;

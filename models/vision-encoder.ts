@@ -63,6 +63,8 @@ export class VisionEncoder {
   /** The optional convolutional stem (config `stem`). */
   readonly stemWeight: Tensor | null = null;
   readonly stemBias: Tensor | null = null;
+  /** The optional map of the stem's per-patch or whole-volume maxima (config `stemMax`). */
+  readonly stemMax: Linear | null = null;
   /** The optional map of cell statistics into the tokens (config `stats`). */
   readonly statsWeight: Tensor | null = null;
   readonly statsBias: Tensor | null = null;
@@ -93,6 +95,7 @@ export class VisionEncoder {
       // Kaiming-uniform for a GELU that follows: keeps the stem's output spread near its input's.
       this.stemWeight = store.param(`${name}.patch_embed.stem.weight`, [stem.channels, 1, ...stem.size], { uniform: Math.sqrt(6 / fan) });
       this.stemBias = store.param(`${name}.patch_embed.stem.bias`, [stem.channels], 'zeros', { decay: false });
+      if (cfg.stemMax) this.stemMax = new Linear(store, `${name}.patch_embed.stem_max`, stem.channels, cfg.width, { std: 1 / Math.sqrt(stem.channels) });
     }
     const stats = this.is2d ? undefined : cfg.stats;
     if (stats) {
@@ -123,7 +126,8 @@ export class VisionEncoder {
     const B = x.shape[0];
     const W = this.cfg.width;
     const cls = ops.expand(this.cls, [B, 1, W]);
-    let h = ops.add(ops.concat([cls, this.embedPatches(x)], 1), this.pos);
+    const { tokens, stemGlobalMax } = this.embed(x);
+    let h = ops.add(ops.concat([cls, tokens], 1), this.pos);
     for (const b of this.blocks) h = b.forward(h);
     h = this.norm.forward(h);
     // Pooling uses every token, not [CLS] alone: at initialisation the residual branches are
@@ -135,7 +139,8 @@ export class VisionEncoder {
     // was. Measured on `tiny` trained supervised (bench/diagnose/supervised-ceiling.ts 300 1e-3
     // 0.1): held-out AUC 0.604 → 0.670; on its own training volumes 0.67 → 0.82.
     // At 1,025 tokens (small, base) the map would be 67M+ weights, so those keep the mean.
-    const pooled = this.flat ? this.flat.forward(h.reshape([B, -1])) : ops.mean(h, 1);
+    let pooled = this.flat ? this.flat.forward(h.reshape([B, -1])) : ops.mean(h, 1);
+    if (stemGlobalMax) pooled = ops.add(pooled, stemGlobalMax);
     return { embedding: this.head.forward(pooled), tokens: h, cls: pooled };
   }
 
@@ -180,6 +185,11 @@ export class VisionEncoder {
 
   /** The patch tokens [B, patches, width] before [CLS] and the position embedding. */
   embedPatches(x: Tensor): Tensor {
+    return this.embed(x).tokens;
+  }
+
+  /** The patch tokens, and with `stemMax: 'global'` the stem's mapped whole-volume maxima [B, width]. */
+  private embed(x: Tensor): { tokens: Tensor; stemGlobalMax: Tensor | null } {
     const conv = this.is2d ? ops.conv2d : ops.conv3d;
     // CT input standardised around the windowed chest's typical value and spread (air ≈ 0.1,
     // soft tissue ≈ 0.75): the patch embedding then sees contrasts rather than a large shared
@@ -204,6 +214,18 @@ export class VisionEncoder {
     if (this.voxelNorm) xin = standardise(xin, this.voxelNorm);
     if (stem) xin = ops.gelu(conv(xin, this.stemWeight!, this.stemBias, { stride: stem.size, padding: 0 }));
     let p = conv(xin, this.patchWeight, this.patchBias, { stride: this.patchKernel, padding: 0 });
+    // The stem's maxima: the patch embedding is linear in the stem's features, so a filter that
+    // fires on a nodule is again a different direction at each of a patch's 64 stem cells; its
+    // maximum over the patch (or the volume) is one number wherever the nodule lies.
+    let stemPatchMax: Tensor | null = null;
+    let stemGlobalMax: Tensor | null = null;
+    if (stem && this.stemMax) {
+      const B = x.shape[0], C = stem.channels;
+      const kernel = this.cfg.stemMax === 'patch' ? this.patchKernel : xin.shape.slice(2);
+      const m = ops.maxPool3d(xin, { kernel, stride: kernel });
+      if (this.cfg.stemMax === 'patch') stemPatchMax = this.stemMax.forward(ops.permute(m.reshape([B, C, -1]), [0, 2, 1]));
+      else stemGlobalMax = this.stemMax.forward(m.reshape([B, C]));
+    }
     // Cell statistics: a patch embedding is linear in its 4,096 voxels, so a finding a few voxels
     // across that may sit anywhere in the patch (a calcified plaque, a nodule, an emphysematous
     // hole) is one faint direction among thousands, and a different one at each position. The
@@ -222,6 +244,7 @@ export class VisionEncoder {
       p = ops.add(p, conv(s, this.statsWeight!, this.statsBias, { stride: this.statsKernel!, padding: 0 }));
     }
     // [B, W, g…] → [B, patches, W]
-    return ops.permute(p.reshape([x.shape[0], this.cfg.width, -1]), [0, 2, 1]);
+    const tokens = ops.permute(p.reshape([x.shape[0], this.cfg.width, -1]), [0, 2, 1]);
+    return { tokens: stemPatchMax ? ops.add(tokens, stemPatchMax) : tokens, stemGlobalMax };
   }
 }

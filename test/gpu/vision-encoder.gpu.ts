@@ -7,7 +7,9 @@
 // a volume with known extremes, tokens = patch_embed(x) + stats_proj(cellStats(x)) on the CPU
 // references, and gradients reach stats_proj. The optional standardisation: the per-feature means
 // and spreads fitted from volumes against a CPU computation, the tokens made from the standardised
-// voxels and statistics, and no gradient into the fitted values.
+// voxels and statistics, and no gradient into the fitted values. The optional stem maxima
+// (`stemMax`): per patch into the tokens, or over the volume into the pooled vector, against the
+// CPU references (maxPool3dRef), with gradients into the map and the stem.
 import { ParamStore } from '../../engine/params.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import * as ops from '../../engine/ops/index.ts';
@@ -101,6 +103,68 @@ suite('vision-encoder', (test) => {
     const gStem = await embeddingGrad(store, enc, x, enc.stemWeight!);
     expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), 'the stem weights receive gradients');
     await expectThrows(() => getConfig('micro', { ct: { stem: { channels: 3, size: [3, 3, 3] } } }), /stem size \[3,3,3\] does not divide its patch/, 'a stem that does not divide the patch is refused');
+    store.destroy();
+  });
+
+  test("stemMax: each stem channel's maximum per patch into its token, or over the volume into the pooled vector (CPU references)", async (e) => {
+    const stem = { channels: 3, size: [2, 4, 2] as [number, number, number] };
+    const cfgP = getConfig('micro', { ct: { stem, stemMax: 'patch' } });
+    const cfgG = getConfig('micro', { ct: { stem, stemMax: 'global' } });
+    const store = new ParamStore(e, 6);
+    const encP = new VisionEncoder(store, 'ct_encoder', cfgP.ct, cfgP.embedDim);
+    const encG = new VisionEncoder(store, 'global_encoder', cfgG.ct, cfgG.embedDim);
+    store.finalize();
+    const [D, H, W] = cfgP.ct.size, Wd = cfgP.ct.width, B = 2, C = 3;
+    expectEqual(encP.stemMax?.weight.shape, [Wd, C], 'stem_max.weight is [width, channels]');
+    const v = randomArray(B * D * H * W, 13, 0, 1);
+    const x = e.tensor(v, [B, 1, D, H, W]);
+    const read = async (t: Tensor) => Array.from((await t.data()) as Float32Array);
+    const std = Array.from(v, (u) => (u - 0.35) / 0.3);
+    // The stem's features G and the tokens without the maxima, for either encoder.
+    const parts = async (enc: VisionEncoder) => {
+      const sw = await read(enc.stemWeight!), sb = await read(enc.stemBias!), pw = await read(enc.patchWeight), pb = await read(enc.patchBias);
+      const s1 = conv3dRef(std, [B, 1, D, H, W], sw, [C, 1, ...stem.size], sb, { stride: stem.size, padding: 0 });
+      const g = Array.from(geluRef(s1.data));
+      const p = conv3dRef(g, s1.shape, pw, [Wd, C, 4, 2, 4], pb, { stride: [4, 2, 4], padding: 0 });
+      return { g, gShape: s1.shape, tokens: asTokens(B, Wd, p.data), mw: await read(enc.stemMax!.weight), mb: await read(enc.stemMax!.bias!) };
+    };
+    // 'patch': the token of patch t gets W·max_{patch t}(G) + b.
+    const P = await parts(encP);
+    const mp = ops.maxPool3dRef(P.g, P.gShape, { kernel: [4, 2, 4] }).data;
+    const T = mp.length / (B * C);
+    const want = Float32Array.from(P.tokens);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let o = 0; o < Wd; o++) {
+      let s = P.mb[o];
+      for (let c = 0; c < C; c++) s += P.mw[o * C + c] * mp[(b * C + c) * T + t];
+      want[(b * T + t) * Wd + o] += s;
+    }
+    const tokens = (await e.noGrad(() => encP.embedPatches(x)).data()) as Float32Array;
+    expectClose(tokens, want, "'patch': tokens + stem_max(per-patch maxima)", 1e-4);
+    // 'global': the tokens have no maxima; the pooled vector = pool_proj(tokens) + W·max_volume(G) + b.
+    const G = await parts(encG);
+    const tokensG = (await e.noGrad(() => encG.embedPatches(x)).data()) as Float32Array;
+    expectClose(tokensG, G.tokens, "'global': the tokens are the patch embedding alone", 1e-4);
+    const out = e.noGrad(() => encG.forward(x));
+    const all = (await out.tokens.data()) as Float32Array, pooled = (await out.cls.data()) as Float32Array;
+    const fw = await read(encG.flat!.weight), fb = await read(encG.flat!.bias!);
+    const n = all.length / B, per = G.g.length / (B * C);
+    const wantPooled = new Float32Array(B * Wd);
+    for (let b = 0; b < B; b++) for (let o = 0; o < Wd; o++) {
+      let s = fb[o] + G.mb[o];
+      for (let i = 0; i < n; i++) s += fw[o * n + i] * all[b * n + i];
+      for (let c = 0; c < C; c++) s += G.mw[o * C + c] * Math.max(...G.g.slice((b * C + c) * per, (b * C + c + 1) * per));
+      wantPooled[b * Wd + o] = s;
+    }
+    expectClose(pooled, wantPooled, "'global': pooled = pool_proj(tokens) + stem_max(volume maxima)", 1e-4);
+    for (const enc of [encP, encG]) {
+      const gm = await embeddingGrad(store, enc, x, enc.stemMax!.weight);
+      expectTrue(gm.some((u) => Math.abs(u) > 1e-7), `${enc.name}: stem_max receives gradients`);
+      const gs = await embeddingGrad(store, enc, x, enc.stemWeight!);
+      expectTrue(gs.some((u) => Math.abs(u) > 1e-7), `${enc.name}: the stem receives gradients`);
+    }
+    await expectThrows(() => getConfig('micro', { ct: { stemMax: 'patch' } }), /stemMax "patch" but no stem/, 'stemMax without a stem is refused');
+    await expectThrows(() => getConfig('micro', { ct: { stem, stemMax: 'mean' as 'patch' } }), /stemMax "mean" is neither/, 'an unknown stemMax is refused');
+    for (const t of [x, out.embedding, out.tokens, out.cls]) t.dispose();
     store.destroy();
   });
 
