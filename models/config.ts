@@ -25,7 +25,8 @@ export interface VisionConfig {
    * 3-D only, with a stem: the maximum of each stem channel, taken over each patch ('patch': added
    * to that patch's token through a learnt map) or over the whole volume ('global': added to the
    * pooled representation), so that a filter firing anywhere is one large change of one number.
-   * Absent or null: the stem's features reach the tokens only through the linear patch embedding.
+   * Absent or null (`tiny`'s default: either form lowered its zero-shot AUC, README): the stem's
+   * features reach the tokens only through the linear patch embedding.
    */
   stemMax?: 'patch' | 'global' | null;
   /**
