@@ -25,6 +25,14 @@ const CHAINS = 8;    // independent chains
 
 interface Case { name: string; decl?: string; op: (c: number, u: string, n: number) => string; needs?: 'subgroups'; trip?: string }
 
+/** A store at a run-time index, once per trip: the loads of a constant-index case cannot leave the loop. */
+const STORE_TRIP = 's[(i * 64u + lid) & 262143u] = x0;';
+
+/** Loads at constant indices (a different one per operation) from a storage buffer of type `type`. */
+function constantIndexLoad(name: string, type: string): Case {
+  return { name, decl: `var<storage, read_write> s: ${type};`, trip: STORE_TRIP, op: (c, _u, n) => `x${c} += s[${(n * CHAINS + c) * 4}u];` };
+}
+
 // x_c is chain c's running value; `u` is the unrolled index (a WGSL u32 expression), `n` its
 // position in the trip's unrolled body (a number).
 const CASES: Case[] = [
@@ -47,20 +55,12 @@ const CASES: Case[] = [
   },
   // The same for a storage buffer: a constant index into a buffer is the one place where every
   // lane's offset is known at compile time to be equal. A store at a run-time index every trip
-  // (which might alias) keeps the loads in the loop; its cost is spread over the trip's 128 loads.
-  {
-    name: 'load f32, constant index', decl: 'var<storage, read_write> s: array<f32>;',
-    trip: 's[(i * 64u + lid) & 262143u] = x0;',
-    op: (c, _u, n) => `x${c} += s[${(n * CHAINS + c) * 4}u];`,
-  },
-  { name: 'fma + the trip\'s store', decl: 'var<storage, read_write> s: array<f32>;', trip: 's[(i * 64u + lid) & 262143u] = x0;', op: (c) => `x${c} = fma(x${c}, m, d);` },
-  // The same with a fixed-size array: Tint then needs no clamp for a constant index (a run-time
-  // sized array's index is clamped to arrayLength, a run-time value).
-  {
-    name: 'load f32, constant index, fixed-size array', decl: 'var<storage, read_write> s: array<f32, 262144>;',
-    trip: 's[(i * 64u + lid) & 262143u] = x0;',
-    op: (c, _u, n) => `x${c} += s[${(n * CHAINS + c) * 4}u];`,
-  },
+  // (which might alias) keeps the loads in the loop; its cost is spread over the trip's 128 loads,
+  // and measured alone by the case after. With a fixed-size array Tint needs no clamp for a
+  // constant index (a run-time sized array's index is clamped to arrayLength, a run-time value).
+  constantIndexLoad('load f32, constant index', 'array<f32>'),
+  { name: 'fma + the trip\'s store', decl: 'var<storage, read_write> s: array<f32>;', trip: STORE_TRIP, op: (c) => `x${c} = fma(x${c}, m, d);` },
+  constantIndexLoad('load f32, constant index, fixed-size array', 'array<f32, 262144>'),
   // An atomic load takes SwiftShader's other path, which checks at run time whether the lanes'
   // addresses are equal or neighbours (one load then, not four): it does not make it cheaper.
   { name: 'atomicLoad, one address', decl: 'var<storage, read_write> s: array<atomic<u32>>;', op: (c, u) => `x${c} += bitcast<f32>(atomicLoad(&s[((${u}) * 64u + ${c * 4096}u) & 262143u]));` },
