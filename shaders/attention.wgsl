@@ -13,8 +13,11 @@
 // logsumexp is lse₂ = m₂ + log₂ l (natural lse = lse₂·ln 2).
 //
 // Masks: key j is visible to query i iff key_mask[b, j] ≠ 0 (when MASKED) and, when CAUSAL,
-// j ≤ i + shift with shift = Tk − Tq (causal aligned bottom-right). A row that sees no key gets
-// output 0, lse₂ 0 and zero gradients.
+// j ≤ i + shift with shift = Tk − Tq (causal aligned bottom-right). Under SEGMENTED (self-attention,
+// Tq = Tk) key_mask holds segment ids, and query i sees key j only when both lie in one segment:
+// key_mask[b, j] ≠ 0 and (key_mask[b, i] = key_mask[b, j], or key_mask[b, i] = 0: a padding query
+// sees every real key, as without segments). A row that sees no key gets output 0, lse₂ 0 and
+// zero gradients.
 //
 // Each entry point binds at most 8 storage buffers (WebGPU's default maxStorageBuffersPerShaderStage):
 // the backward keeps lse₂ and D side by side in one `stats` buffer for that reason.
@@ -54,6 +57,7 @@ override R: u32 = 2;          // rows per thread: 1, 2 or 4
 override D16: u32 = 2;        // row length in blocks of 16 floats: 1 … 8
 override CAUSAL: bool = false;
 override MASKED: bool = false;
+override SEGMENTED: bool = false;   // needs MASKED
 
 const LOG2E = 1.4426950408889634;
 // Running max before any visible key: finite, so exp2(m − m') never meets ∞ − ∞.
@@ -69,6 +73,17 @@ fn thread_index(gid: vec3u, nwg: vec3u) -> u32 {
 fn key_visible(b: u32, j: u32) -> bool {
   if (MASKED) { return key_mask[b * u.Tk + j] != 0; }
   return true;
+}
+
+// Segment id of token i of batch row b under SEGMENTED (0 otherwise: every pair is in one segment).
+fn segment(b: u32, i: u32) -> i32 {
+  if (SEGMENTED) { return key_mask[b * u.Tk + min(i, u.Tk - 1u)]; }
+  return 0;
+}
+
+// Segment rule for a query in segment sq and a visible key in segment sk.
+fn same_segment(sq: i32, sk: i32) -> bool {
+  return !SEGMENTED || sq == 0 || sq == sk;
 }
 
 // Causal rule for query i, key j.
@@ -247,6 +262,10 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let q1 = scaled(load_q((qb + min(i0 + 1u, last)) * D16 * 4u), c);
   let q2 = scaled(load_q((qb + min(i0 + 2u, last)) * D16 * 4u), c);
   let q3 = scaled(load_q((qb + min(i0 + 3u, last)) * D16 * 4u), c);
+  let g0 = segment(b, i0);
+  let g1 = segment(b, min(i0 + 1u, last));
+  let g2 = segment(b, min(i0 + 2u, last));
+  let g3 = segment(b, min(i0 + 3u, last));
   var s0 = Online(Row(), NEG, 0.0);
   var s1 = Online(Row(), NEG, 0.0);
   var s2 = Online(Row(), NEG, 0.0);
@@ -257,11 +276,12 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     let kb = (bh * u.Tk + j) * D16 * 4u;
     let kx = load_k(kb);
     let vx = load_v(kb);
-    s0 = online(s0, dot(q0, kx), causal_ok(i0, j), vx);
-    if (R > 1u) { s1 = online(s1, dot(q1, kx), causal_ok(i0 + 1u, j), vx); }
+    let gk = segment(b, j);
+    s0 = online(s0, dot(q0, kx), causal_ok(i0, j) && same_segment(g0, gk), vx);
+    if (R > 1u) { s1 = online(s1, dot(q1, kx), causal_ok(i0 + 1u, j) && same_segment(g1, gk), vx); }
     if (R > 2u) {
-      s2 = online(s2, dot(q2, kx), causal_ok(i0 + 2u, j), vx);
-      s3 = online(s3, dot(q3, kx), causal_ok(i0 + 3u, j), vx);
+      s2 = online(s2, dot(q2, kx), causal_ok(i0 + 2u, j) && same_segment(g2, gk), vx);
+      s3 = online(s3, dot(q3, kx), causal_ok(i0 + 3u, j) && same_segment(g3, gk), vx);
     }
   }
 
@@ -328,6 +348,10 @@ fn backward_dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let st1 = stats[r1];
   let st2 = stats[r2];
   let st3 = stats[r3];
+  let sg0 = segment(b, i0);
+  let sg1 = segment(b, min(i0 + 1u, last));
+  let sg2 = segment(b, min(i0 + 2u, last));
+  let sg3 = segment(b, min(i0 + 3u, last));
   var a0 = Row();
   var a1 = Row();
   var a2 = Row();
@@ -338,11 +362,12 @@ fn backward_dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
     let kb = (bh * u.Tk + j) * D16 * 4u;
     let kx = load_k(kb);
     let vx = load_v(kb);
-    a0 = axpy(a0, dscore(prob(dot(q0, kx), st0, causal_ok(i0, j)), g0, vx, st0), kx);
-    if (R > 1u) { a1 = axpy(a1, dscore(prob(dot(q1, kx), st1, causal_ok(i0 + 1u, j)), g1, vx, st1), kx); }
+    let gk = segment(b, j);
+    a0 = axpy(a0, dscore(prob(dot(q0, kx), st0, causal_ok(i0, j) && same_segment(sg0, gk)), g0, vx, st0), kx);
+    if (R > 1u) { a1 = axpy(a1, dscore(prob(dot(q1, kx), st1, causal_ok(i0 + 1u, j) && same_segment(sg1, gk)), g1, vx, st1), kx); }
     if (R > 2u) {
-      a2 = axpy(a2, dscore(prob(dot(q2, kx), st2, causal_ok(i0 + 2u, j)), g2, vx, st2), kx);
-      a3 = axpy(a3, dscore(prob(dot(q3, kx), st3, causal_ok(i0 + 3u, j)), g3, vx, st3), kx);
+      a2 = axpy(a2, dscore(prob(dot(q2, kx), st2, causal_ok(i0 + 2u, j) && same_segment(sg2, gk)), g2, vx, st2), kx);
+      a3 = axpy(a3, dscore(prob(dot(q3, kx), st3, causal_ok(i0 + 3u, j) && same_segment(sg3, gk)), g3, vx, st3), kx);
     }
   }
 
@@ -384,6 +409,10 @@ fn backward_dkdv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let vis1 = R > 1u && j0 + 1u < u.Tk && key_visible(b, j0 + 1u);
   let vis2 = R > 2u && j0 + 2u < u.Tk && key_visible(b, j0 + 2u);
   let vis3 = R > 2u && j0 + 3u < u.Tk && key_visible(b, j0 + 3u);
+  let gk0 = segment(b, j0);
+  let gk1 = segment(b, min(j0 + 1u, last));
+  let gk2 = segment(b, min(j0 + 2u, last));
+  let gk3 = segment(b, min(j0 + 3u, last));
   var dk0 = Row();
   var dk1 = Row();
   var dk2 = Row();
@@ -403,19 +432,20 @@ fn backward_dkdv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
     let qx = load_q(row * D16 * 4u);
     let gx = load_dout(row * D16 * 4u);
     let st = stats[row];
-    let p0 = prob(dot(k0, qx), st, vis0 && causal_ok(i, j0));
+    let gq = segment(b, i);
+    let p0 = prob(dot(k0, qx), st, vis0 && causal_ok(i, j0) && same_segment(gq, gk0));
     dv0 = axpy(dv0, p0, gx);
     dk0 = axpy(dk0, dscore(p0, v0, gx, st), qx);
     if (R > 1u) {
-      let p1 = prob(dot(k1, qx), st, vis1 && causal_ok(i, j0 + 1u));
+      let p1 = prob(dot(k1, qx), st, vis1 && causal_ok(i, j0 + 1u) && same_segment(gq, gk1));
       dv1 = axpy(dv1, p1, gx);
       dk1 = axpy(dk1, dscore(p1, v1, gx, st), qx);
     }
     if (R > 2u) {
-      let p2 = prob(dot(k2, qx), st, vis2 && causal_ok(i, j0 + 2u));
+      let p2 = prob(dot(k2, qx), st, vis2 && causal_ok(i, j0 + 2u) && same_segment(gq, gk2));
       dv2 = axpy(dv2, p2, gx);
       dk2 = axpy(dk2, dscore(p2, v2, gx, st), qx);
-      let p3 = prob(dot(k3, qx), st, vis3 && causal_ok(i, j0 + 3u));
+      let p3 = prob(dot(k3, qx), st, vis3 && causal_ok(i, j0 + 3u) && same_segment(gq, gk3));
       dv3 = axpy(dv3, p3, gx);
       dk3 = axpy(dk3, dscore(p3, v3, gx, st), qx);
     }

@@ -10,6 +10,10 @@
 // Causal is aligned bottom-right: query i sees key j iff j ≤ i + (Tk − Tq). PyTorch's is_causal
 // aligns top-left (j ≤ i); the two agree when Tq = Tk. Bottom-right is what a decoder needs when
 // Tq < Tk (new queries against a longer key cache): the last query sees every key.
+// Segments (self-attention only): with `segments`, keyMask holds a segment id per token (0 =
+// padding) and a query attends only to keys of its own segment, so one row of B can carry several
+// independent sequences: several sentences of a report encoded each on its own, as a prompt is,
+// at the cost of one report's row. A padding query sees every real key, as without segments.
 // A query row that sees no key (all its keys masked, or one of the first Tq − Tk rows under causal
 // with Tq > Tk) gives zeros and zero gradients, where PyTorch gives NaN.
 import src from '../../shaders/attention.wgsl';
@@ -22,8 +26,10 @@ import { WG, UNARY, launchMap } from './elementwise.ts';
 export interface AttentionOptions {
   /** Query i attends to keys j ≤ i + (Tk − Tq). */
   causal?: boolean;
-  /** int32 [B, Tk], 1 = attend, 0 = masked out. */
+  /** int32 [B, Tk], 1 = attend, 0 = masked out (with `segments`: a segment id, 0 = masked out). */
   keyMask?: Tensor | null;
+  /** keyMask holds segment ids; query i attends to key j only if their ids are equal (or i's is 0). Needs Tq = Tk. */
+  segments?: boolean;
   /** Defaults to 1/√d. */
   scale?: number;
 }
@@ -104,6 +110,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (dims.d > MAX_HEAD_DIM) {
     throw new BiudError(`attention: head size d = ${dims.d} is over the fused kernel's limit of ${MAX_HEAD_DIM} (q [${q.shape}]); split the heads further`);
   }
+  const segments = opts.segments ?? false;
+  if (segments && !mask) throw new BiudError('attention: segments need a keyMask holding the segment ids');
+  if (segments && dims.Tq !== dims.Tk) throw new BiudError(`attention: segments are for self-attention (Tq = Tk), got Tq = ${dims.Tq}, Tk = ${dims.Tk}`);
   const scale = opts.scale ?? 1 / Math.sqrt(dims.d);
   if (!Number.isFinite(scale)) throw new BiudError(`attention: scale must be a finite number, got ${scale}`);
   if (dims.B * dims.H * dims.Tq * dims.Tk * dims.d === 0) {
@@ -112,7 +121,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     const e = q.engine;
     return record('attention', [q, k, v], e.zeros(q.shape), () => [e.zeros(q.shape), e.zeros(k.shape), e.zeros(v.shape)]);
   }
-  const plan = makePlan(dims, scale, opts.causal ?? false, mask);
+  const plan = makePlan(dims, scale, opts.causal ?? false, mask, segments);
 
   const [qp, kp, vp] = [q, k, v].map((t) => padRows(t, plan));
   const { out: op, lse } = launchForward(plan, qp, kp, vp);
@@ -138,12 +147,13 @@ interface Plan extends AttentionDims {
   scale: number;
   causal: boolean;
   mask: Tensor | null;
+  segments: boolean;
   /** Row length in blocks of 16 floats; rows are zero-padded to 16·D16 when d is no multiple of 16. */
   D16: number;
 }
 
-function makePlan(dims: AttentionDims, scale: number, causal: boolean, mask: Tensor | null): Plan {
-  return { ...dims, scale, causal, mask, D16: Math.ceil(dims.d / 16) };
+function makePlan(dims: AttentionDims, scale: number, causal: boolean, mask: Tensor | null, segments: boolean): Plan {
+  return { ...dims, scale, causal, mask, segments, D16: Math.ceil(dims.d / 16) };
 }
 
 function uniforms(p: Plan) {
@@ -151,7 +161,7 @@ function uniforms(p: Plan) {
 }
 
 function constants(p: Plan, rows: number) {
-  return { WG, R: rows, D16: p.D16, CAUSAL: p.causal ? 1 : 0, MASKED: p.mask ? 1 : 0 };
+  return { WG, R: rows, D16: p.D16, CAUSAL: p.causal ? 1 : 0, MASKED: p.mask ? 1 : 0, SEGMENTED: p.segments ? 1 : 0 };
 }
 
 /** x [..., d] as rows of 16·D16 floats (zero-padded; the same tensor when d is a multiple of 16). */
@@ -225,8 +235,9 @@ function attentionBackward(p: Plan, q: Tensor, k: Tensor, v: Tensor, out: Tensor
 
 export interface AttentionRefOptions {
   causal?: boolean;
-  /** [B, Tk], nonzero = attend. */
+  /** [B, Tk], nonzero = attend (with `segments`: segment ids). */
   keyMask?: ArrayLike<number> | null;
+  segments?: boolean;
   scale?: number;
 }
 
@@ -242,7 +253,9 @@ function probabilitiesRef(q: ArrayLike<number>, k: ArrayLike<number>, dims: Atte
       for (let i = 0; i < Tq; i++) {
         let max = -Infinity;
         for (let j = 0; j < Tk; j++) {
-          const visible = (!opts.keyMask || opts.keyMask[b * Tk + j] !== 0) && (!opts.causal || j <= i + Tk - Tq);
+          const sq = opts.segments && opts.keyMask ? opts.keyMask[b * Tk + i] : 0;
+          const visible =
+            (!opts.keyMask || opts.keyMask[b * Tk + j] !== 0) && (!opts.causal || j <= i + Tk - Tq) && (sq === 0 || sq === opts.keyMask![b * Tk + j]);
           if (!visible) {
             s[j] = -Infinity;
             continue;

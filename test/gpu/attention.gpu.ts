@@ -6,12 +6,27 @@ import { gradCheck } from './gradcheck.ts';
 
 interface Case extends AttentionDims {
   causal?: boolean;
-  /** 'some' masks every third key (plus all keys of batch 0 when B > 1); 'none' leaves it out. */
-  mask?: 'none' | 'some';
+  /**
+   * 'some' masks every third key (plus all keys of batch 0 when B > 1); 'none' leaves it out;
+   * 'segments' gives each batch row runs of 1–5 tokens with ids 1, 2, 3, … and a padded tail.
+   */
+  mask?: 'none' | 'some' | 'segments';
   scale?: number;
 }
 
 function maskFor(c: Case): Int32Array | null {
+  if (c.mask === 'segments') {
+    const m = new Int32Array(c.B * c.Tk);
+    for (let b = 0; b < c.B; b++) {
+      let id = 1, left = 1 + b;
+      // The last 2 + b tokens are padding (id 0).
+      for (let j = 0; j < c.Tk - 2 - b; j++) {
+        m[b * c.Tk + j] = id;
+        if (--left === 0) [id, left] = [id + 1, 1 + ((id * 7 + b) % 5)];
+      }
+    }
+    return m;
+  }
   if (c.mask !== 'some') return null;
   const m = Int32Array.from({ length: c.B * c.Tk }, (_, i) => (i % c.Tk) % 3 === 1 ? 0 : 1);
   // A fully masked batch row: its outputs and gradients must be zeros, not NaN.
@@ -30,12 +45,12 @@ function inputs(c: Case, seed: number) {
   };
 }
 
-const name = (c: Case) => `B${c.B} H${c.H} Tq${c.Tq} Tk${c.Tk} d${c.d}${c.causal ? ' causal' : ''}${c.mask === 'some' ? ' masked' : ''}${c.scale ? ` scale ${c.scale}` : ''}`;
+const name = (c: Case) => `B${c.B} H${c.H} Tq${c.Tq} Tk${c.Tk} d${c.d}${c.causal ? ' causal' : ''}${c.mask && c.mask !== 'none' ? ` ${c.mask}` : ''}${c.scale ? ` scale ${c.scale}` : ''}`;
 
 /** Forward (and backward when `grads`) on the GPU against the references. */
 async function check(e: Engine, c: Case, seed: number, grads: boolean): Promise<void> {
   const x = inputs(c, seed);
-  const opts = { causal: c.causal, keyMask: x.mask, scale: c.scale };
+  const opts = { causal: c.causal, keyMask: x.mask, scale: c.scale, segments: c.mask === 'segments' };
   const leaves = [e.tensor(x.q, [c.B, c.H, c.Tq, c.d]), e.tensor(x.k, [c.B, c.H, c.Tk, c.d]), e.tensor(x.v, [c.B, c.H, c.Tk, c.d])];
   for (const t of leaves) t.requiresGrad = grads;
   const mask = x.mask ? e.tensor(x.mask, [c.B, c.Tk], 'int32') : null;
@@ -99,6 +114,57 @@ suite('attention', (test) => {
         for (const [i, c] of cases.entries()) await check(e, c, 300 + 10 * i + rows, true);
       });
     }
+  });
+
+  test('segments: forward and backward match the reference at 1, 2 and 4 rows per thread', async (e) => {
+    const cases: Case[] = [
+      { B: 2, H: 2, Tq: 23, Tk: 23, d: 16, mask: 'segments' },
+      { B: 3, H: 1, Tq: 17, Tk: 17, d: 40, mask: 'segments', causal: true },
+    ];
+    for (const rows of [1, 2, 4]) {
+      await withRows(rows, async () => {
+        for (const [i, c] of cases.entries()) await check(e, c, 500 + 10 * i + rows, true);
+      });
+    }
+  });
+
+  test('segments: each segment comes out as if it were attended alone, and padding queries see every real key', async (e) => {
+    // Independent of the reference: one row holding sentences of 3, 5, 1 and 4 tokens and 2 of
+    // padding against each sentence run through attention on its own, without a mask.
+    const lengths = [3, 5, 1, 4];
+    const [H, d] = [2, 12];
+    const T = lengths.reduce((a, b) => a + b, 0) + 2;
+    const ids = Int32Array.from(lengths.flatMap((n, k) => Array<number>(n).fill(k + 1)).concat([0, 0]));
+    const x = { q: randomArray(H * T * d, 61, -2, 2), k: randomArray(H * T * d, 62, -2, 2), v: randomArray(H * T * d, 63) };
+    const whole = e.tensor(ids, [1, T], 'int32');
+    const y = await e.scope(() => ops.attention(e.tensor(x.q, [1, H, T, d]), e.tensor(x.k, [1, H, T, d]), e.tensor(x.v, [1, H, T, d]), { keyMask: whole, segments: true })).data();
+    const rows = (a: Float32Array, h: number, from: number, n: number) => a.slice((h * T + from) * d, (h * T + from + n) * d);
+    let from = 0;
+    for (const n of lengths) {
+      const part = (a: Float32Array) => {
+        const out = new Float32Array(H * n * d);
+        for (let h = 0; h < H; h++) out.set(rows(a, h, from, n), h * n * d);
+        return out;
+      };
+      const alone = await e.scope(() => {
+        const t = (a: Float32Array) => e.tensor(part(a), [1, H, n, d]);
+        return ops.attention(t(x.q), t(x.k), t(x.v));
+      }).data();
+      for (let h = 0; h < H; h++) expectClose(rows(y as Float32Array, h, from, n), alone.slice(h * n * d, (h + 1) * n * d), `segment of ${n} tokens at ${from}, head ${h}`, 2e-5);
+      from += n;
+    }
+    // The two padding queries attend to all 13 real keys, as with a 0/1 key mask.
+    const plain = await e.scope(() => ops.attention(e.tensor(x.q, [1, H, T, d]), e.tensor(x.k, [1, H, T, d]), e.tensor(x.v, [1, H, T, d]), { keyMask: e.tensor(Int32Array.from(ids, (s) => (s ? 1 : 0)), [1, T], 'int32') })).data();
+    for (let h = 0; h < H; h++) expectClose(rows(y as Float32Array, h, T - 2, 2), rows(plain as Float32Array, h, T - 2, 2), `padding queries, head ${h}`, 2e-5);
+    whole.dispose();
+  });
+
+  test('segments: gradients match finite differences', async (e) => {
+    const [H, T, d] = [1, 6, 4];
+    const mask = e.tensor(Int32Array.from([1, 1, 2, 2, 2, 0, 3, 3, 0, 1, 1, 1]), [2, T], 'int32');
+    const leaf = (seed: number) => ({ data: randomArray(2 * H * T * d, seed, -1, 1), shape: [2, H, T, d] });
+    await gradCheck(e, 'attention (segments)', [leaf(71), leaf(72), leaf(73)], ([q, k, v]) => ops.attention(q, k, v, { keyMask: mask, segments: true }), 1e-2, 2e-2);
+    mask.dispose();
   });
 
   test('a row that sees no key gives zeros and zero gradients, not NaN', async (e) => {
@@ -209,6 +275,7 @@ suite('attention', (test) => {
     const maskBad = e.tensor(new Int32Array(2 * 5), [2, 5], 'int32');
     const maskFloat = t([2, 7]);
     const big = t([1, 1, 2, 130]);
+    const mask7 = e.tensor(new Int32Array(2 * 7), [2, 7], 'int32');
     await expectThrows(() => ops.attention(q, k6, v), /q and k must have the same head size d: q \[2, 3, 5, 8\], k \[2, 3, 7, 6\]/, 'd mismatch (k)');
     await expectThrows(() => ops.attention(q, k, v6), /v must have the head size of q and k/, 'd mismatch (v)');
     await expectThrows(() => ops.attention(q3, k, v), /q must be \[batch, heads, tokens, d\], got \[6, 5, 8\]/, 'rank 3');
@@ -216,6 +283,8 @@ suite('attention', (test) => {
     await expectThrows(() => ops.attention(q, k, v, { keyMask: maskFloat }), /keyMask must be int32/, 'mask dtype');
     await expectThrows(() => ops.attention(q, t([2, 3, 7, 8]), t([2, 3, 6, 8])), /k and v must have the same number of tokens/, 'Tk mismatch');
     await expectThrows(() => ops.attention(big, big, big), /head size d = 130 is over the fused kernel's limit of 128/, 'd over the limit');
-    for (const x of [q, k, v, k6, v6, q3, maskBad, maskFloat, big] as Tensor[]) x.dispose();
+    await expectThrows(() => ops.attention(k, k, v, { segments: true }), /segments need a keyMask holding the segment ids/, 'segments without ids');
+    await expectThrows(() => ops.attention(q, k, v, { keyMask: mask7, segments: true }), /segments are for self-attention \(Tq = Tk\), got Tq = 5, Tk = 7/, 'segments with Tq ≠ Tk');
+    for (const x of [q, k, v, k6, v6, q3, maskBad, maskFloat, big, mask7] as Tensor[]) x.dispose();
   });
 });
