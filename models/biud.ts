@@ -8,7 +8,7 @@ import type { Tensor } from '../engine/tensor.ts';
 import { ParamStore } from '../engine/params.ts';
 import * as ops from '../engine/ops/index.ts';
 import { VisionEncoder } from './vision-encoder.ts';
-import { TextEncoder } from './text-encoder.ts';
+import { TextEncoder, type TextBatch } from './text-encoder.ts';
 import { Linear } from './nn.ts';
 import { Temperature, rocoLoss, pairLoss, relationLoss, distillFactor } from './losses.ts';
 import type { BiudConfig } from './config.ts';
@@ -17,9 +17,11 @@ import type { BiudConfig } from './config.ts';
 export interface StepInputs {
   /** [B, 1, D, H, W] windowed CT volumes. */
   volumes: Tensor;
-  /** int32 [B, T] report ids and padding mask. */
+  /** int32 [B, T] report ids and padding mask (segment ids in the sentence layout). */
   ids: Tensor;
   mask: Tensor;
+  /** The sentence layout's positions and pooling weights (config `text.sentences`). */
+  layout?: TextBatch['layout'];
   /** RoCo targets [B, B] = rownorm(I + F); null = identity (plain CLIP). */
   targets: Tensor | null;
   /** EFM: the masked report ids [B, T], the flat positions [M] of masked tokens and their labels [M]. */
@@ -73,12 +75,12 @@ export class Biud {
   losses(inputs: StepInputs, on: LossSwitches, expertFeatures: Tensor | null, step = Infinity): StepLosses {
     const L = this.cfg.loss;
     const ct = this.ct.forward(inputs.volumes);
-    const txt = this.text.forward({ ids: inputs.ids, mask: inputs.mask });
+    const txt = this.text.forward({ ids: inputs.ids, mask: inputs.mask, layout: inputs.layout });
     const roco = rocoLoss(ct.embedding, txt.embedding, on.roco ? inputs.targets : null, this.temperature.value());
     let total = roco;
     let efm: Tensor | null = null;
     if (on.efm && inputs.maskedIds && inputs.mlmPositions && inputs.mlmLabels) {
-      const masked = this.text.forward({ ids: inputs.maskedIds, mask: inputs.mask });
+      const masked = this.text.forward({ ids: inputs.maskedIds, mask: inputs.mask, layout: inputs.layout });
       efm = this.text.mlmLoss(masked.hidden, inputs.mlmPositions, inputs.mlmLabels);
       total = ops.add(total, ops.scale(efm, L.efm));
     }
@@ -101,7 +103,7 @@ export class Biud {
   }
 
   /** Report / prompt embeddings [B, embedDim] for inference. */
-  embedText(ids: Tensor, mask: Tensor): Tensor {
-    return this.engine.noGrad(() => this.text.forward({ ids, mask }).embedding);
+  embedText(batch: TextBatch): Tensor {
+    return this.engine.noGrad(() => this.text.forward(batch).embedding);
   }
 }

@@ -59,6 +59,14 @@ export interface TextConfig {
    * report encoder starts from a pretrained language model rather than from nothing.
    */
   init?: 'scratch' | 'expert';
+  /**
+   * BIUD's report encoder only: read a report sentence by sentence (ReportTokenizer.encodeSentences):
+   * each sentence encoded on its own within the row (attention inside the sentence, positions
+   * from 0) and the report's vector the mean of its sentences', so that a report is an average of
+   * sentences encoded as a one-sentence zero-shot prompt is. Default false (the whole report as
+   * one sequence, mean of all positions).
+   */
+  sentences?: boolean;
 }
 
 export interface LossConfig {

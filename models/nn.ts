@@ -57,9 +57,11 @@ export function fromHeads(x: Tensor): Tensor {
 }
 
 export interface AttentionMasks {
-  /** int32 [B, Tk]: 1 = attend. */
+  /** int32 [B, Tk]: 1 = attend (with `segments`: segment ids, 0 = padding). */
   keyMask?: Tensor | null;
   causal?: boolean;
+  /** keyMask holds segment ids: attention stays inside a segment (ops.attention). */
+  segments?: boolean;
 }
 
 /** Multi-head self-attention with a fused qkv projection (timm's `attn.qkv`, `attn.proj`). */
@@ -76,7 +78,7 @@ export class SelfAttention {
     // [B, T, 3·C] → [3, B, H, T, dh]: one copy, then q, k, v are slices of the leading axis.
     const qkv = ops.permute(this.qkv.forward(x).reshape([B, T, 3, this.heads, dh]), [2, 0, 3, 1, 4]);
     const part = (i: number) => ops.slice(qkv, 0, i, i + 1).reshape([B, this.heads, T, dh]);
-    const o = ops.attention(part(0), part(1), part(2), { keyMask: masks.keyMask ?? null, causal: masks.causal ?? false });
+    const o = ops.attention(part(0), part(1), part(2), { keyMask: masks.keyMask ?? null, causal: masks.causal ?? false, segments: masks.segments ?? false });
     return this.proj.forward(fromHeads(o));
   }
 }

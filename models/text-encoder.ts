@@ -11,8 +11,15 @@ import type { TextConfig } from './config.ts';
 export interface TextBatch {
   /** int32 [B, T] token ids (model vocabulary). */
   ids: Tensor;
-  /** int32 [B, T]: 1 for real tokens, 0 for padding. */
+  /** int32 [B, T]: 1 for real tokens, 0 for padding (with `layout`: segment ids, one per sentence). */
   mask: Tensor;
+  /** The sentence layout (config `text.sentences`; ReportTokenizer.encodeSentences). */
+  layout?: {
+    /** int32 [B, T]: each token's position within its sentence. */
+    positions: Tensor;
+    /** [B, T]: pooling weights, 1 / (tokens of the sentence · sentences of the row). */
+    pool: Tensor;
+  };
 }
 
 export interface TextOutput {
@@ -49,15 +56,19 @@ export class TextEncoder {
 
   forward(batch: TextBatch): TextOutput {
     const T = batch.ids.shape[1];
-    const pos = T === this.cfg.maxLen ? this.positionEmbeddings : ops.slice(this.positionEmbeddings, 0, 0, T);
+    const lay = batch.layout;
+    const pos = lay ? ops.embedding(this.positionEmbeddings, lay.positions) : T === this.cfg.maxLen ? this.positionEmbeddings : ops.slice(this.positionEmbeddings, 0, 0, T);
     let h = this.embNorm.forward(ops.add(ops.embedding(this.wordEmbeddings, batch.ids), pos));
-    for (const b of this.blocks) h = b.forward(h, { keyMask: batch.mask });
+    for (const b of this.blocks) h = b.forward(h, { keyMask: batch.mask, segments: !!lay });
     h = this.norm.forward(h);
     // Pooled over all positions, for the same reason as the vision encoder (a [CLS]-only
     // embedding starts out identical for every report). Padding rows count too: through
     // attention (keys masked) they are functions of the real tokens, and short reports' extra
     // weight on them is a constant the projection learns around.
-    const pooled = ops.mean(h, 1);
+    // In the sentence layout each sentence is encoded on its own and the row's vector is the mean
+    // of its sentences' mean tokens, so a report is the average of sentences each encoded as a
+    // prompt is: "No pleural effusion." reads the same in a report as alone.
+    const pooled = lay ? ops.sum(ops.mul(h, lay.pool.reshape([...lay.pool.shape, 1])), 1) : ops.mean(h, 1);
     return { embedding: this.proj.forward(pooled), hidden: h };
   }
 

@@ -1,7 +1,7 @@
 // Reports → model token ids. Small configs embed only the WordPiece tokens that occur in the
 // shipped reports (DESIGN.md: the corpus sub-vocabulary, mapped back to BERT ids on export);
 // `base` uses all of BERT's. Also entity-focused masking in model ids.
-import { WordPieceTokenizer, SubVocabulary, entitySpans, charSpansToTokenSpans, entityFocusedMask, IGNORE_INDEX } from './text/index.ts';
+import { WordPieceTokenizer, SubVocabulary, entitySpans, charSpansToTokenSpans, entityFocusedMask, IGNORE_INDEX, splitSentences } from './text/index.ts';
 import type { Assets } from './assets.ts';
 
 export const VOCAB_PATH = 'data/vocab/bert-base-uncased-vocab.txt';
@@ -14,6 +14,22 @@ export interface EncodedReport {
   /** Character span of each token in the text ([0, 0] for specials and padding). */
   offsets: Array<[number, number]>;
   length: number;
+}
+
+/**
+ * A text laid out sentence by sentence in one row (config `text.sentences`): each sentence as
+ * [CLS] … [SEP] with positions from 0, as a prompt alone would be, one segment id per sentence
+ * (attention stays inside a sentence: ops.attention `segments`), and pooling weights that make the
+ * row's pooled vector the mean over its sentences of each sentence's mean token.
+ */
+export interface SentenceLayout extends EncodedReport {
+  /** Segment id per token: k for the k-th sentence (from 1), 0 for padding. */
+  segments: Int32Array;
+  /** Position of each token within its sentence (0 for padding). */
+  positions: Int32Array;
+  /** Pooling weight per token: 1 / (tokens of its sentence · sentences); 0 for padding. */
+  pool: Float32Array;
+  sentences: number;
 }
 
 export interface MaskedReport {
@@ -70,6 +86,47 @@ export class ReportTokenizer {
     const ids = this.sub ? this.sub.fromBert(bert) : bert;
     const mask = Int32Array.from(enc.ids, (id) => (id === this.wordpiece.padId ? 0 : 1));
     return { ids, mask, offsets: enc.offsets, length: mask.reduce((a, b) => a + b, 0) };
+  }
+
+  /**
+   * The sentences of `text` (models/text/sentences.ts), each encoded on its own, one after the
+   * other until `maxLen` is full (a sentence that does not fit whole is cut, if at least one of
+   * its tokens fits). Offsets point into `text`, so entity-focused masking works on the layout.
+   */
+  encodeSentences(text: string, maxLen: number): SentenceLayout {
+    const ids = new Int32Array(maxLen).fill(this.padId);
+    const mask = new Int32Array(maxLen);
+    const segments = new Int32Array(maxLen);
+    const positions = new Int32Array(maxLen);
+    const pool = new Float32Array(maxLen);
+    const offsets: Array<[number, number]> = Array.from({ length: maxLen }, () => [0, 0]);
+    const spans = splitSentences(text);
+    const lengths: number[] = [];
+    let at = 0;
+    for (const span of spans.length ? spans : [{ start: 0, end: text.length }]) {
+      const room = maxLen - at;
+      if (room < 3) break;
+      const enc = this.wordpiece.encode(text.slice(span.start, span.end), { maxLength: room });
+      const bert = Int32Array.from(enc.ids);
+      const sub = this.sub ? this.sub.fromBert(bert) : bert;
+      const k = lengths.length + 1;
+      for (let i = 0; i < sub.length; i++) {
+        ids[at + i] = sub[i];
+        mask[at + i] = 1;
+        segments[at + i] = k;
+        positions[at + i] = i;
+        const [a, b] = enc.offsets[i];
+        offsets[at + i] = a === b ? [0, 0] : [a + span.start, b + span.start];
+      }
+      lengths.push(sub.length);
+      at += sub.length;
+    }
+    let o = 0;
+    for (const n of lengths) {
+      for (let i = 0; i < n; i++) pool[o + i] = 1 / (n * lengths.length);
+      o += n;
+    }
+    return { ids, mask, offsets, length: at, segments, positions, pool, sentences: lengths.length };
   }
 
   /** Model ids → text. */

@@ -2,8 +2,9 @@
 // and uploading them. Everything here is known on the CPU before the step, so the step itself
 // never reads from the GPU.
 import type { Engine } from '../../engine/engine.ts';
-import type { ReportTokenizer } from '../tokenize.ts';
+import type { ReportTokenizer, EncodedReport } from '../tokenize.ts';
 import type { StepInputs } from '../biud.ts';
+import type { TextBatch } from '../text-encoder.ts';
 import type { BiudConfig } from '../config.ts';
 import type { CtItem, Report } from './data.ts';
 import { cosineRows } from '../retrieval.ts';
@@ -94,9 +95,49 @@ export function falseNegatives(
   return { targets: T, corrections: found.map((c) => ({ ...c, target: T[c.i * n + c.j] })) };
 }
 
-export interface HostBatch {
+/** Texts as the report encoder reads them, on the CPU: rows of T tokens. */
+export interface HostText {
   ids: Int32Array;
+  /** 1 for real tokens, 0 for padding; in the sentence layout, segment ids. */
   mask: Int32Array;
+  /** The sentence layout's positions and pooling weights (config `text.sentences`), else absent. */
+  positions?: Int32Array;
+  pool?: Float32Array;
+}
+
+/** One row per text: [CLS] … [SEP] (ReportTokenizer.encode), or with `sentences` the sentence layout (encodeSentences). */
+export function encodeTexts(tok: ReportTokenizer, texts: readonly string[], T: number, sentences: boolean): HostText & { encodings: EncodedReport[] } {
+  const n = texts.length;
+  const out = { ids: new Int32Array(n * T), mask: new Int32Array(n * T), encodings: [] as EncodedReport[] } as HostText & { encodings: EncodedReport[] };
+  if (sentences) {
+    out.positions = new Int32Array(n * T);
+    out.pool = new Float32Array(n * T);
+  }
+  texts.forEach((text, b) => {
+    if (sentences) {
+      const enc = tok.encodeSentences(text, T);
+      out.ids.set(enc.ids, b * T);
+      out.mask.set(enc.segments, b * T);
+      out.positions!.set(enc.positions, b * T);
+      out.pool!.set(enc.pool, b * T);
+      out.encodings.push(enc);
+    } else {
+      const enc = tok.encode(text, T);
+      out.ids.set(enc.ids, b * T);
+      out.mask.set(enc.mask, b * T);
+      out.encodings.push(enc);
+    }
+  });
+  return out;
+}
+
+/** Upload texts (ids: the given ones, e.g. EFM's masked ids, or the host's own). */
+export function uploadText(e: Engine, h: HostText, rows: number, T: number): TextBatch {
+  const layout = h.positions && h.pool ? { positions: e.tensor(h.positions, [rows, T], 'int32'), pool: e.tensor(h.pool, [rows, T]) } : undefined;
+  return { ids: e.tensor(h.ids, [rows, T], 'int32'), mask: e.tensor(h.mask, [rows, T], 'int32'), layout };
+}
+
+export interface HostBatch extends HostText {
   maskedIds: Int32Array;
   mlmPositions: Int32Array;
   mlmLabels: Int32Array;
@@ -122,18 +163,14 @@ export function hostBatch(
 ): HostBatch {
   const T = cfg.text.maxLen;
   const B = items.length;
-  const ids = new Int32Array(B * T);
-  const mask = new Int32Array(B * T);
+  const texts = items.map((it, b) => sampleSentences(inputs?.[it.report] ?? reports[it.report].text, cfg.loss.sentenceKeep ?? 1, (cfg.seed * 7_919 + step * 104_729 + b * 31) >>> 0));
+  const text = encodeTexts(tok, texts, T, cfg.text.sentences ?? false);
   const maskedIds = new Int32Array(B * T);
   const positions: number[] = [];
   const labels: number[] = [];
   const masked: number[][] = [];
-  items.forEach((it, b) => {
-    const text = sampleSentences(inputs?.[it.report] ?? reports[it.report].text, cfg.loss.sentenceKeep ?? 1, (cfg.seed * 7_919 + step * 104_729 + b * 31) >>> 0);
-    const enc = tok.encode(text, T);
-    ids.set(enc.ids, b * T);
-    mask.set(enc.mask, b * T);
-    const m = tok.mask(text, enc, (cfg.seed * 1_000_003 + step * 131 + b) >>> 0, cfg.loss.maskRatio, cfg.loss.entityFocused);
+  texts.forEach((t, b) => {
+    const m = tok.mask(t, text.encodings[b], (cfg.seed * 1_000_003 + step * 131 + b) >>> 0, cfg.loss.maskRatio, cfg.loss.entityFocused);
     maskedIds.set(m.inputIds, b * T);
     masked.push(m.masked);
     for (const p of m.masked) {
@@ -144,7 +181,7 @@ export function hostBatch(
   const fn = falseNegatives(step, items, reports, reportEmbeddings, embeddingDim, cfg.loss);
   const xrayRows = Int32Array.from(items, (it) => (retrievalTarget ? retrievalTarget[it.report] : 0));
   return {
-    ids, mask, maskedIds, masked,
+    ids: text.ids, mask: text.mask, positions: text.positions, pool: text.pool, maskedIds, masked,
     mlmPositions: Int32Array.from(positions), mlmLabels: Int32Array.from(labels),
     targets: fn.targets, corrections: fn.corrections, xrayRows,
   };
@@ -152,9 +189,11 @@ export function hostBatch(
 
 /** Upload a host batch (the volumes are rendered on the GPU separately). */
 export function uploadBatch(e: Engine, h: HostBatch, B: number, T: number): Omit<StepInputs, 'volumes'> {
+  const text = uploadText(e, h, B, T);
   return {
-    ids: e.tensor(h.ids, [B, T], 'int32'),
-    mask: e.tensor(h.mask, [B, T], 'int32'),
+    ids: text.ids,
+    mask: text.mask,
+    layout: text.layout,
     maskedIds: e.tensor(h.maskedIds, [B, T], 'int32'),
     mlmPositions: h.mlmPositions.length ? e.tensor(h.mlmPositions, [h.mlmPositions.length], 'int32') : undefined,
     mlmLabels: h.mlmLabels.length ? e.tensor(h.mlmLabels, [h.mlmLabels.length], 'int32') : undefined,

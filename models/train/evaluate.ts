@@ -10,6 +10,7 @@ import { ReportTokenizer } from '../tokenize.ts';
 import { zeroShotScores, allPrompts, type ZeroShotResult } from '../zero-shot.ts';
 import type { BiudData, CtItem } from './data.ts';
 import { MODEL_FILE, loadIntoStore } from './checkpoint.ts';
+import { encodeTexts, uploadText } from './batch.ts';
 
 export interface EvalModel {
   engine: Engine;
@@ -52,10 +53,8 @@ export async function embedTexts(m: EvalModel, texts: string[]): Promise<Map<str
   const out = new Map<string, Float32Array>();
   for (let i = 0; i < texts.length; i += 32) {
     const part = texts.slice(i, i + 32);
-    const enc = part.map((t) => m.tokenizer.encode(t, T));
-    const emb = e.scope(() =>
-      m.model.embedText(e.tensor(concatI(enc.map((r) => r.ids)), [part.length, T], 'int32'), e.tensor(concatI(enc.map((r) => r.mask)), [part.length, T], 'int32')),
-    );
+    const host = encodeTexts(m.tokenizer, part, T, m.cfg.text.sentences ?? false);
+    const emb = e.scope(() => m.model.embedText(uploadText(e, host, part.length, T)));
     const v = (await emb.data()) as Float32Array;
     emb.dispose();
     const d = emb.shape[1];

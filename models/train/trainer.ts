@@ -15,6 +15,7 @@ import type { Assets } from '../assets.ts';
 import type { BiudConfig } from '../config.ts';
 import { ReportTokenizer } from '../tokenize.ts';
 import { reportDigest } from '../text/digest.ts';
+import { splitSentences } from '../text/sentences.ts';
 import { XrayExpert } from '../xray-expert.ts';
 import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
 import { buildRetrieval, centerRows, type RetrievalIndex } from '../retrieval.ts';
@@ -123,9 +124,13 @@ export class Trainer {
         ? await ReportTokenizer.fromBertIds(assets, JSON.parse(expertMeta.vocab))
         : await ReportTokenizer.load(assets, this.cfg.text.vocab, corpus);
     }
-    // Reports are ~3× longer than the encoders' context: keep their finding sentences, whole.
+    // Reports are ~3× longer than the encoders' context: keep their finding sentences, whole. In
+    // the sentence layout every sentence brings its own [CLS] and [SEP].
     const tokens = (t: string) => this.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
-    this.ctInputs = data.ctReports.map((r) => reportDigest(r.text, Math.min(this.cfg.text.maxLen, this.cfg.expert.text.maxLen) - 2, tokens));
+    const budget = Math.min(this.cfg.text.maxLen, this.cfg.expert.text.maxLen);
+    this.ctInputs = this.cfg.text.sentences
+      ? data.ctReports.map((r) => reportDigest(r.text, budget, (t) => splitSentences(t).reduce((n, sp) => n + tokens(t.slice(sp.start, sp.end)) + 2, 0)))
+      : data.ctReports.map((r) => reportDigest(r.text, budget - 2, tokens));
     this.expert = new XrayExpert(e, this.cfg, this.tokenizer.size);
     const expertBytes = this.opts.expertWeights ?? (sink ? await sink.read(EXPERT_FILE) : null);
     if (expertBytes && (this.opts.expertWeights || this.opts.resume)) {

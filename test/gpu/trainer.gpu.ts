@@ -184,6 +184,36 @@ suite('trainer', (test) => {
     await expectThrows(async () => getConfig('micro', { text: { init: 'expert', width: 48, heads: 2 } }), /differ in width \(48 vs 32\)/, 'a report encoder of another shape cannot start from the expert');
   });
 
+  test('text sentences: a report is the mean of its sentences each read alone; a micro run trains on that layout', async (e) => {
+    const history: Progress[] = [];
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config: micro(12, { text: { sentences: true }, train: { lr: 3e-3 } }), switches: ALL, onProgress: (p) => p.phase === 'biud' && history.push(p) });
+    try {
+      await t.run();
+      const total = history.map((p) => p.losses.total!);
+      expectTrue(total.every(Number.isFinite) && total.length > 1, `losses finite: ${total}`);
+      // Weights that are not at their initial state, so every part of the encoder matters.
+      const sentences = ['Heart size is normal.', 'No pleural effusion.', 'A small nodule in the right upper lobe is observed.'];
+      const report = sentences.join(' ');
+      const emb = await t.embedTexts([report, ...sentences]);
+      const mean = new Float32Array(t.cfg.embedDim);
+      for (const s of sentences) emb.get(s)!.forEach((v, k) => (mean[k] += v / sentences.length));
+      expectClose(emb.get(report)!, mean, 'the report embedding is the mean of its three sentences embedded alone', 5e-6);
+      // The layout: three segments, positions restarting at each, nothing cut.
+      const whole = t.tokenizer.encodeSentences(report, t.cfg.text.maxLen);
+      const lengths = sentences.map((s) => t.tokenizer.encodeSentences(s, t.cfg.text.maxLen).length);
+      expectEqual([whole.sentences, Math.max(...whole.segments), whole.length], [3, 3, lengths[0] + lengths[1] + lengths[2]], 'segments and length');
+      expectEqual([whole.positions[lengths[0]], whole.positions[whole.length - 1]], [0, lengths[2] - 1], 'positions restart at each sentence');
+      const poolSum = whole.pool.reduce((a, b) => a + b, 0);
+      expectClose([poolSum], [1], 'pooling weights sum to 1', 1e-6);
+      // Too long for the row: whole sentences while they fit, then the cut one, never past maxLen.
+      const cut = t.tokenizer.encodeSentences(report, lengths[0] + lengths[1] + 4);
+      expectEqual([cut.sentences, cut.length, cut.ids[cut.length - 1]], [3, lengths[0] + lengths[1] + 4, t.tokenizer.sepId], 'the third sentence cut to 2 tokens, still closed by [SEP]');
+      expectClose([cut.pool.reduce((a, b) => a + b, 0)], [1], 'pooling weights of the cut layout sum to 1', 1e-6);
+    } finally {
+      t.dispose();
+    }
+  });
+
   test('a lost device mid-run: a new engine, the last checkpoint, and the run finishes', async () => {
     const sink = memorySink();
     const made: Engine[] = [];
