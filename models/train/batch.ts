@@ -114,24 +114,20 @@ export function encodeTexts(tok: ReportTokenizer, texts: readonly string[], T: n
     out.pool = new Float32Array(n * T);
   }
   texts.forEach((text, b) => {
-    if (sentences) {
-      const enc = tok.encodeSentences(text, T);
-      out.ids.set(enc.ids, b * T);
-      out.mask.set(enc.segments, b * T);
-      out.positions!.set(enc.positions, b * T);
-      out.pool!.set(enc.pool, b * T);
-      out.encodings.push(enc);
-    } else {
-      const enc = tok.encode(text, T);
-      out.ids.set(enc.ids, b * T);
-      out.mask.set(enc.mask, b * T);
-      out.encodings.push(enc);
+    const layout = sentences ? tok.encodeSentences(text, T) : null;
+    const enc = layout ?? tok.encode(text, T);
+    out.ids.set(enc.ids, b * T);
+    out.mask.set(layout ? layout.segments : enc.mask, b * T);
+    if (layout) {
+      out.positions!.set(layout.positions, b * T);
+      out.pool!.set(layout.pool, b * T);
     }
+    out.encodings.push(enc);
   });
   return out;
 }
 
-/** Upload texts (ids: the given ones, e.g. EFM's masked ids, or the host's own). */
+/** Upload encoded texts as the report encoder's input ([rows, T] each). */
 export function uploadText(e: Engine, h: HostText, rows: number, T: number): TextBatch {
   const layout = h.positions && h.pool ? { positions: e.tensor(h.positions, [rows, T], 'int32'), pool: e.tensor(h.pool, [rows, T]) } : undefined;
   return { ids: e.tensor(h.ids, [rows, T], 'int32'), mask: e.tensor(h.mask, [rows, T], 'int32'), layout };
