@@ -21,6 +21,8 @@ const spec: OptionSpec = {
   batch: { type: 'number', help: "batch size (default: the config's)" },
   lr: { type: 'number', help: "peak learning rate (default: the config's)" },
   pool: POOL_OPTION,
+  'ct-width': { type: 'number', help: "CT encoder's token width (default: the config's; a multiple of its heads)" },
+  'ct-depth': { type: 'number', help: "CT encoder's number of transformer blocks (default: the config's)" },
   stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE, e.g. 16x4 (16 filters of 4³ voxels), or none (default: the config's)" },
   'stem-max': { type: 'string', help: "CT encoder: each stem channel's maximum over every patch (patch, into its token) or the volume (global, into the pooled vector), or none (default: the config's)" },
   stats: { type: 'string', help: "CT encoder's cell statistics (mean, max, min, spread) as a cell size in voxels, e.g. 8, or none (default: the config's)" },
@@ -88,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = getConfig(String(o.config), {
     seed: num('seed'),
     train: { steps, batch: num('batch'), lr: num('lr') },
-    ct: { pool: poolOverride(a), ...stemOverride(o.stem), ...stemMaxOverride(o['stem-max']), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
+    ct: { width: num('ct-width'), depth: num('ct-depth'), pool: poolOverride(a), ...stemOverride(o.stem), ...stemMaxOverride(o['stem-max']), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
     text: { init: o['text-init'] as 'scratch' | 'expert' | undefined, sentences: o['text-sentences'] as boolean | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients') },
