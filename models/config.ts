@@ -64,7 +64,8 @@ export interface TextConfig {
    * each sentence encoded on its own within the row (attention inside the sentence, positions
    * from 0) and the report's vector the mean of its sentences', so that a report is an average of
    * sentences encoded as a one-sentence zero-shot prompt is. Default false (the whole report as
-   * one sequence, mean of all positions).
+   * one sequence, mean of all positions): in BIUD `tiny` it gave zero-shot 0.726 / 0.709 against
+   * 0.773 / 0.746 at seeds 1 / 2 (README, runs TSs1, TSs2).
    */
   sentences?: boolean;
 }
