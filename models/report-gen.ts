@@ -312,8 +312,7 @@ export class ReportGenerator {
    */
   targetText(report: string, digest = true): string {
     if (!digest) return report;
-    const tokens = (t: string) => this.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
-    return reportDigest(report, this.cfg.maxLen - 2, tokens);
+    return reportDigest(report, this.cfg.maxLen - 2, (t) => this.tokenizer.tokenCount(t));
   }
 
   /** Greedy (beam ≤ 1) or beam search, decoded to text. */

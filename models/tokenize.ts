@@ -88,6 +88,11 @@ export class ReportTokenizer {
     return { ids, mask, offsets: enc.offsets, length: mask.reduce((a, b) => a + b, 0) };
   }
 
+  /** WordPiece tokens of `text`, without [CLS] and [SEP]: a text's length against a token budget. */
+  tokenCount(text: string): number {
+    return this.wordpiece.tokenize(text).ids.length;
+  }
+
   /**
    * The sentences of `text` (models/text/sentences.ts), each encoded on its own, one after the
    * other until `maxLen` is full (a sentence that does not fit whole is cut, if at least one of

@@ -18,7 +18,7 @@ const m = await loadModel(e, assets, new Uint8Array(readFileSync(process.argv[2]
 const data = await loadCohortData(assets, m.cfg);
 const items = data.heldout(200);
 const labels = items.map((it) => it.labels);
-const tokens = (t: string) => m.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
+const tokens = (t: string) => m.tokenizer.tokenCount(t);
 const digest = (t: string) => reportDigest(t, m.cfg.text.maxLen - 2, tokens);
 const ct = await embedCts(m, data, items);
 const train = [...new Set(data.ctReports.map((r) => digest(r.text)))];

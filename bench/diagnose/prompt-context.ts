@@ -17,7 +17,7 @@ const K = Number(process.argv[3] ?? 32);
 const data = await loadCohortData(assets, m.cfg);
 const items = data.heldout(200);
 const labels = items.map((it) => it.labels);
-const tokens = (t: string) => m.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
+const tokens = (t: string) => m.tokenizer.tokenCount(t);
 const digest = (t: string) => reportDigest(t, m.cfg.text.maxLen - 2, tokens);
 const heldTexts = items.map((it) => digest(data.heldoutReports[it.report].text));
 const heldEmb = await embedTexts(m, [...new Set(heldTexts)]);

@@ -12,7 +12,7 @@ const assets = diskAssets();
 const m = await loadModel(e, assets, new Uint8Array(readFileSync(process.argv[2])));
 const data = await loadCohortData(assets, m.cfg);
 const items = data.heldout(200);
-const tokens = (t: string) => m.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
+const tokens = (t: string) => m.tokenizer.tokenCount(t);
 const texts = items.map((it) => reportDigest(data.heldoutReports[it.report].text, m.cfg.text.maxLen - 2, tokens));
 const emb = await embedTexts(m, [...new Set(texts)]);
 const prompts = await embedTexts(m, allPrompts());

@@ -19,17 +19,6 @@ export interface EvalModel {
   cfg: BiudConfig;
 }
 
-/** Rows of token ids (or masks) as one [B·T] array for upload. */
-export function concatI(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** CT embeddings of items (batched, no gradient), read back once per batch. */
 export async function embedCts(m: EvalModel, data: BiudData, items: CtItem[]): Promise<Float32Array[]> {
   const e = m.engine;

@@ -20,9 +20,9 @@ import { XrayExpert } from '../xray-expert.ts';
 import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
 import { buildRetrieval, centerRows, type RetrievalIndex } from '../retrieval.ts';
 import type { ZeroShotResult } from '../zero-shot.ts';
-import { embedCts, embedTexts, zeroShot, concatI } from './evaluate.ts';
+import { embedCts, embedTexts, zeroShot } from './evaluate.ts';
 import type { BiudData, CtItem, Report } from './data.ts';
-import { hostBatch, uploadBatch, type Correction } from './batch.ts';
+import { hostBatch, uploadBatch, encodeTexts, uploadText, type Correction } from './batch.ts';
 import {
   type CheckpointSink, MODEL_FILE, OPTIMIZER_FILE, EXPERT_FILE,
   storeToSafetensors, loadIntoStore, optimizerToSafetensors, optimizerFromSafetensors,
@@ -126,7 +126,7 @@ export class Trainer {
     }
     // Reports are ~3× longer than the encoders' context: keep their finding sentences, whole. In
     // the sentence layout every sentence brings its own [CLS] and [SEP].
-    const tokens = (t: string) => this.tokenizer.encode(t, 1024).mask.reduce((a, b) => a + b, 0) - 2;
+    const tokens = (t: string) => this.tokenizer.tokenCount(t);
     const budget = Math.min(this.cfg.text.maxLen, this.cfg.expert.text.maxLen);
     this.ctInputs = this.cfg.text.sentences
       ? data.ctReports.map((r) => reportDigest(r.text, budget, (t) => splitSentences(t).reduce((n, sp) => n + tokens(t.slice(sp.start, sp.end)) + 2, 0)))
@@ -200,11 +200,9 @@ export class Trainer {
       const loss = e.scope(() => {
         this.expert.store.zeroGrad();
         const images = data.renderXray(e, items, this.cfg);
-        const enc = items.map((it) => this.tokenizer.encode(data.xrayReports[it.report].text, x.text.maxLen));
         const T = x.text.maxLen;
-        const ids = e.tensor(concatI(enc.map((r) => r.ids)), [items.length, T], 'int32');
-        const mask = e.tensor(concatI(enc.map((r) => r.mask)), [items.length, T], 'int32');
-        const l = this.expert.clipLoss(images, { ids, mask });
+        const texts = encodeTexts(this.tokenizer, items.map((it) => data.xrayReports[it.report].text), T, false);
+        const l = this.expert.clipLoss(images, uploadText(e, texts, items.length, T));
         l.backward();
         opt.update(this.lr(s, x, x.steps));
         return l;
@@ -235,12 +233,8 @@ export class Trainer {
     const B = 32;
     const chunks: Float32Array[] = [];
     for (let i = 0; i < reports.length; i += B) {
-      const part = reports.slice(i, i + B).map((r) => this.tokenizer.encode(r.text, T));
-      const emb = e.scope(() => {
-        const ids = e.tensor(concatI(part.map((r) => r.ids)), [part.length, T], 'int32');
-        const mask = e.tensor(concatI(part.map((r) => r.mask)), [part.length, T], 'int32');
-        return this.expert.encodeText({ ids, mask });
-      });
+      const part = reports.slice(i, i + B).map((r) => r.text);
+      const emb = e.scope(() => this.expert.encodeText(uploadText(e, encodeTexts(this.tokenizer, part, T, false), part.length, T)));
       chunks.push((await emb.data()) as Float32Array);
       emb.dispose();
     }
