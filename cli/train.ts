@@ -23,8 +23,9 @@ const spec: OptionSpec = {
   pool: POOL_OPTION,
   'ct-width': { type: 'number', help: "CT encoder's token width (default: the config's; a multiple of its heads)" },
   'ct-depth': { type: 'number', help: "CT encoder's number of transformer blocks (default: the config's)" },
-  stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE, e.g. 16x4 (16 filters of 4³ voxels), or none (default: the config's)" },
+  stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE[+OVERLAP], e.g. 16x4 (16 filters of 4³ voxels), 16x4+1 (the same stride, filters of 6³ overlapping by a voxel a side), or none (default: the config's)" },
   'stem-max': { type: 'string', help: "CT encoder: each stem channel's maximum over every patch (patch, into its token) or the volume (global, into the pooled vector), or none (default: the config's)" },
+  'pool-max': { type: 'boolean', help: "CT encoder: each channel's maximum over the patch tokens, mapped into the pooled vector (--no-pool-max: off; default: the config's)" },
   stats: { type: 'string', help: "CT encoder's cell statistics (mean, max, min, spread) as a cell size in voxels, e.g. 8, or none (default: the config's)" },
   standardise: { type: 'string', help: "CT encoder's inputs standardised per feature with the training volumes' statistics: voxels, stats, voxels,stats, or none (default: the config's)" },
   'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
@@ -39,14 +40,14 @@ const spec: OptionSpec = {
 };
 const USAGE = 'biud train --config tiny --steps N --out DIR [--resume] [--no-roco] [--no-distill] [--no-efm] [--reports CSV]';
 
-/** `--stem 16x4` → 16 filters of 4³ voxels; `--stem none` → no stem. */
-function stemOverride(v: unknown): { stem?: { channels: number; size: [number, number, number] } | null } {
+/** `--stem 16x4` → 16 filters of 4³ voxels; `16x4+1` → the same stride, filters of 6³ overlapping by 1 voxel a side; `--stem none` → no stem. */
+function stemOverride(v: unknown): { stem?: { channels: number; size: [number, number, number]; overlap: number } | null } {
   if (v === undefined) return {};
-  const m = /^(\d+)x(\d+)$/.exec(String(v));
+  const m = /^(\d+)x(\d+)(?:\+(\d+))?$/.exec(String(v));
   if (String(v) === 'none') return { stem: null };
-  if (!m) throw new BiudError(`--stem must be CHANNELSxSIZE (e.g. 16x4) or none, got "${v}"`);
+  if (!m) throw new BiudError(`--stem must be CHANNELSxSIZE[+OVERLAP] (e.g. 16x4, or 16x4+1) or none, got "${v}"`);
   const s = Number(m[2]);
-  return { stem: { channels: Number(m[1]), size: [s, s, s] } };
+  return { stem: { channels: Number(m[1]), size: [s, s, s], overlap: Number(m[3] ?? 0) } };
 }
 
 /** `--stem-max patch|global|none`. */
@@ -90,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = getConfig(String(o.config), {
     seed: num('seed'),
     train: { steps, batch: num('batch'), lr: num('lr') },
-    ct: { width: num('ct-width'), depth: num('ct-depth'), pool: poolOverride(a), ...stemOverride(o.stem), ...stemMaxOverride(o['stem-max']), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
+    ct: { width: num('ct-width'), depth: num('ct-depth'), pool: poolOverride(a), poolMax: o['pool-max'] as boolean | undefined, ...stemOverride(o.stem), ...stemMaxOverride(o['stem-max']), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
     text: { init: o['text-init'] as 'scratch' | 'expert' | undefined, sentences: o['text-sentences'] as boolean | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients') },

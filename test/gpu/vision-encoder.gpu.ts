@@ -9,7 +9,9 @@
 // and spreads fitted from volumes against a CPU computation, the tokens made from the standardised
 // voxels and statistics, and no gradient into the fitted values. The optional stem maxima
 // (`stemMax`): per patch into the tokens, or over the volume into the pooled vector, against the
-// CPU references (maxPool3dRef), with gradients into the map and the stem.
+// CPU references (maxPool3dRef), with gradients into the map and the stem. The optional tokens'
+// maximum (`poolMax`): the pooled vector adds a map of each channel's maximum over the patch
+// tokens, against a CPU computation from the encoder's own tokens.
 import { ParamStore } from '../../engine/params.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import * as ops from '../../engine/ops/index.ts';
@@ -106,6 +108,31 @@ suite('vision-encoder', (test) => {
     store.destroy();
   });
 
+  test('a stem with overlap: filters of size + 2·overlap over the padded input, the same stride (CPU references)', async (e) => {
+    const cfg = getConfig('micro', { ct: { stem: { channels: 3, size: [2, 4, 2], overlap: 1 } } });
+    const store = new ParamStore(e, 9);
+    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+    store.finalize();
+    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
+    expectEqual(enc.stemWeight?.shape, [3, 1, 4, 6, 4], 'stem weight [channels, 1, size + 2·overlap]');
+    expectEqual(enc.patchWeight.shape, [Wd, 3, 4, 2, 4], 'the patch embedding reads the same grid as without overlap');
+    const v = randomArray(2 * D * H * W, 14, 0, 1);
+    const x = e.tensor(v, [2, 1, D, H, W]);
+    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
+    const read = async (t: typeof x) => Array.from((await t.data()) as Float32Array);
+    const sw = await read(enc.stemWeight!), sb = await read(enc.stemBias!), pw = await read(enc.patchWeight), pb = await read(enc.patchBias);
+    const std = Array.from(v, (u) => (u - 0.35) / 0.3);
+    const s1 = conv3dRef(std, [2, 1, D, H, W], sw, [3, 1, 4, 6, 4], sb, { stride: [2, 4, 2], padding: 1 });
+    expectEqual(s1.shape, [2, 3, 8, 4, 8], 'the stem keeps its grid');
+    const p = conv3dRef(Array.from(geluRef(s1.data)), s1.shape, pw, [Wd, 3, 4, 2, 4], pb, { stride: [4, 2, 4], padding: 0 });
+    expectClose(tokens, asTokens(2, Wd, p.data), 'overlapping stem + patch embedding', 1e-4);
+    const gStem = await embeddingGrad(store, enc, x, enc.stemWeight!);
+    expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), 'the stem weights receive gradients');
+    await expectThrows(() => getConfig('micro', { ct: { stem: { channels: 3, size: [2, 4, 2], overlap: -1 } } }), /stem overlap must be a whole number/, 'a negative overlap is refused');
+    x.dispose();
+    store.destroy();
+  });
+
   test("stemMax: each stem channel's maximum per patch into its token, or over the volume into the pooled vector (CPU references)", async (e) => {
     const stem = { channels: 3, size: [2, 4, 2] as [number, number, number] };
     const cfgP = getConfig('micro', { ct: { stem, stemMax: 'patch' } });
@@ -164,6 +191,44 @@ suite('vision-encoder', (test) => {
     }
     await expectThrows(() => getConfig('micro', { ct: { stemMax: 'patch' } }), /stemMax "patch" but no stem/, 'stemMax without a stem is refused');
     await expectThrows(() => getConfig('micro', { ct: { stem, stemMax: 'mean' as 'patch' } }), /stemMax "mean" is neither/, 'an unknown stemMax is refused');
+    for (const t of [x, out.embedding, out.tokens, out.cls]) t.dispose();
+    store.destroy();
+  });
+
+  test("poolMax: the pooled vector adds pool_max(each channel's maximum over the patch tokens) (CPU reference)", async (e) => {
+    const cfg = getConfig('micro', { ct: { poolMax: true } });
+    const store = new ParamStore(e, 8);
+    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+    store.finalize();
+    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width, B = 3;
+    expectEqual(enc.poolMax?.weight.shape, [Wd, Wd], 'pool_max.weight is [width, width]');
+    const x = e.tensor(randomArray(B * D * H * W, 17, 0, 1), [B, 1, D, H, W]);
+    const out = e.noGrad(() => enc.forward(x));
+    const read = async (t: Tensor) => Array.from((await t.data()) as Float32Array);
+    const all = await read(out.tokens), pooled = await read(out.cls);
+    const fw = await read(enc.flat!.weight), fb = await read(enc.flat!.bias!);
+    const mw = await read(enc.poolMax!.weight), mb = await read(enc.poolMax!.bias!);
+    const n = all.length / B, T = n / Wd;
+    // [CLS] (token 0) is left out of the maximum: it is one learnt vector, not a place.
+    let clsWins = 0;
+    const want = new Float32Array(B * Wd);
+    for (let b = 0; b < B; b++) {
+      const m = new Float64Array(Wd).fill(-Infinity);
+      for (let t = 1; t < T; t++) for (let c = 0; c < Wd; c++) m[c] = Math.max(m[c], all[b * n + t * Wd + c]);
+      for (let c = 0; c < Wd; c++) if (all[b * n + c] > m[c]) clsWins++;
+      for (let o = 0; o < Wd; o++) {
+        let s = fb[o] + mb[o];
+        for (let i = 0; i < n; i++) s += fw[o * n + i] * all[b * n + i];
+        for (let c = 0; c < Wd; c++) s += mw[o * Wd + c] * m[c];
+        want[b * Wd + o] = s;
+      }
+    }
+    expectTrue(clsWins > 0, '[CLS] is above every patch token in some channel, so including it would show');
+    expectClose(pooled, want, 'pooled = pool_proj(tokens) + pool_max(max over patch tokens)', 1e-4);
+    const gm = await embeddingGrad(store, enc, x, enc.poolMax!.weight);
+    expectTrue(gm.some((u) => Math.abs(u) > 1e-7), 'pool_max receives gradients');
+    const gp = await embeddingGrad(store, enc, x, enc.patchWeight);
+    expectTrue(gp.some((u) => Math.abs(u) > 1e-7), 'the patch embedding receives gradients through it');
     for (const t of [x, out.embedding, out.tokens, out.cls]) t.dispose();
     store.destroy();
   });
