@@ -93,7 +93,8 @@ export class VisionEncoder {
     const patches = this.grid.reduce((a, b) => a * b, 1);
     const stem = this.is2d ? undefined : cfg.stem;
     if (stem) {
-      const kernel = stemKernel(stem);
+      // Filters widened by `overlap` voxels a side (config `stem`), at the same stride.
+      const kernel = stem.size.map((s) => s + 2 * (stem.overlap ?? 0));
       const fan = kernel.reduce((a, b) => a * b, 1);
       // Kaiming-uniform for a GELU that follows: keeps the stem's output spread near its input's.
       this.stemWeight = store.param(`${name}.patch_embed.stem.weight`, [stem.channels, 1, ...kernel], { uniform: Math.sqrt(6 / fan) });
@@ -265,7 +266,3 @@ export class VisionEncoder {
   }
 }
 
-/** A stem's filter extent: its stride widened by `overlap` voxels on every side. */
-export function stemKernel(stem: { size: readonly number[]; overlap?: number }): number[] {
-  return stem.size.map((s) => s + 2 * (stem.overlap ?? 0));
-}

@@ -1,9 +1,9 @@
 // The CT encoder's pooling: with `pool: 'flat'` (micro, tiny) the pooled vector is one linear map
 // of every token after the final norm, so it can weigh each place in the volume on its own; the
 // default averages the tokens. Checked against a CPU computation from the encoder's own tokens
-// and weights, and by moving one patch's content elsewhere. The optional convolutional stem:
-// patch tokens = conv(GELU(conv(standardised x, stem)), patch) against the CPU references, and
-// gradients reach the stem. The optional cell statistics: cellStats against its CPU reference on
+// and weights, and by moving one patch's content elsewhere. The optional convolutional stem, with
+// filters that tile the volume or overlap: patch tokens = conv(GELU(conv(standardised x, stem)),
+// patch) against the CPU references, and gradients reach the stem. The optional cell statistics: cellStats against its CPU reference on
 // a volume with known extremes, tokens = patch_embed(x) + stats_proj(cellStats(x)) on the CPU
 // references, and gradients reach stats_proj. The optional standardisation: the per-feature means
 // and spreads fitted from volumes against a CPU computation, the tokens made from the standardised
@@ -84,53 +84,34 @@ suite('vision-encoder', (test) => {
     store.destroy();
   });
 
-  test('a stem: tokens = patch_embed(GELU(stem(x))) on the CPU references; its weights get gradients', async (e) => {
-    const cfg = getConfig('micro', { ct: { stem: { channels: 3, size: [2, 4, 2] } } });
-    const store = new ParamStore(e, 5);
-    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
-    store.finalize();
-    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
-    expectEqual(enc.stemWeight?.shape, [3, 1, 2, 4, 2], 'stem weight [channels, 1, size]');
-    expectEqual(enc.patchWeight.shape, [Wd, 3, 4, 2, 4], 'patch embedding reads the stem channels over patch / size');
-    const v = randomArray(2 * D * H * W, 12, 0, 1);
-    const x = e.tensor(v, [2, 1, D, H, W]);
-    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
-    const read = async (t: typeof x) => Array.from((await t.data()) as Float32Array);
-    const sw = await read(enc.stemWeight!), sb = await read(enc.stemBias!), pw = await read(enc.patchWeight), pb = await read(enc.patchBias);
-    const std = Array.from(v, (u) => (u - 0.35) / 0.3);
-    const s1 = conv3dRef(std, [2, 1, D, H, W], sw, [3, 1, 2, 4, 2], sb, { stride: [2, 4, 2], padding: 0 });
-    const g = Array.from(geluRef(s1.data));
-    const p = conv3dRef(g, s1.shape, pw, [Wd, 3, 4, 2, 4], pb, { stride: [4, 2, 4], padding: 0 });
-    expectClose(tokens, asTokens(2, Wd, p.data), 'stem + patch embedding', 1e-4);
-    const gStem = await embeddingGrad(store, enc, x, enc.stemWeight!);
-    expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), 'the stem weights receive gradients');
+  test('a stem, with and without overlap: tokens = patch_embed(GELU(stem(x))) on the CPU references; its weights get gradients', async (e) => {
+    // overlap o: filters of size + 2·o over the input padded by o, the same stride, so the same grid.
+    for (const [overlap, seed] of [[0, 12], [1, 14]]) {
+      const cfg = getConfig('micro', { ct: { stem: { channels: 3, size: [2, 4, 2], overlap } } });
+      const store = new ParamStore(e, 5 + 4 * overlap);
+      const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+      store.finalize();
+      const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
+      const kernel = [2, 4, 2].map((k) => k + 2 * overlap);
+      expectEqual(enc.stemWeight?.shape, [3, 1, ...kernel], `overlap ${overlap}: stem weight [channels, 1, size + 2·overlap]`);
+      expectEqual(enc.patchWeight.shape, [Wd, 3, 4, 2, 4], `overlap ${overlap}: the patch embedding reads the stem channels over patch / size`);
+      const v = randomArray(2 * D * H * W, seed, 0, 1);
+      const x = e.tensor(v, [2, 1, D, H, W]);
+      const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
+      const read = async (t: typeof x) => Array.from((await t.data()) as Float32Array);
+      const sw = await read(enc.stemWeight!), sb = await read(enc.stemBias!), pw = await read(enc.patchWeight), pb = await read(enc.patchBias);
+      const std = Array.from(v, (u) => (u - 0.35) / 0.3);
+      const s1 = conv3dRef(std, [2, 1, D, H, W], sw, [3, 1, ...kernel], sb, { stride: [2, 4, 2], padding: overlap });
+      expectEqual(s1.shape, [2, 3, 8, 4, 8], `overlap ${overlap}: the stem keeps its grid`);
+      const p = conv3dRef(Array.from(geluRef(s1.data)), s1.shape, pw, [Wd, 3, 4, 2, 4], pb, { stride: [4, 2, 4], padding: 0 });
+      expectClose(tokens, asTokens(2, Wd, p.data), `overlap ${overlap}: stem + patch embedding`, 1e-4);
+      const gStem = await embeddingGrad(store, enc, x, enc.stemWeight!);
+      expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), `overlap ${overlap}: the stem weights receive gradients`);
+      x.dispose();
+      store.destroy();
+    }
     await expectThrows(() => getConfig('micro', { ct: { stem: { channels: 3, size: [3, 3, 3] } } }), /stem size \[3,3,3\] does not divide its patch/, 'a stem that does not divide the patch is refused');
-    store.destroy();
-  });
-
-  test('a stem with overlap: filters of size + 2·overlap over the padded input, the same stride (CPU references)', async (e) => {
-    const cfg = getConfig('micro', { ct: { stem: { channels: 3, size: [2, 4, 2], overlap: 1 } } });
-    const store = new ParamStore(e, 9);
-    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
-    store.finalize();
-    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
-    expectEqual(enc.stemWeight?.shape, [3, 1, 4, 6, 4], 'stem weight [channels, 1, size + 2·overlap]');
-    expectEqual(enc.patchWeight.shape, [Wd, 3, 4, 2, 4], 'the patch embedding reads the same grid as without overlap');
-    const v = randomArray(2 * D * H * W, 14, 0, 1);
-    const x = e.tensor(v, [2, 1, D, H, W]);
-    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
-    const read = async (t: typeof x) => Array.from((await t.data()) as Float32Array);
-    const sw = await read(enc.stemWeight!), sb = await read(enc.stemBias!), pw = await read(enc.patchWeight), pb = await read(enc.patchBias);
-    const std = Array.from(v, (u) => (u - 0.35) / 0.3);
-    const s1 = conv3dRef(std, [2, 1, D, H, W], sw, [3, 1, 4, 6, 4], sb, { stride: [2, 4, 2], padding: 1 });
-    expectEqual(s1.shape, [2, 3, 8, 4, 8], 'the stem keeps its grid');
-    const p = conv3dRef(Array.from(geluRef(s1.data)), s1.shape, pw, [Wd, 3, 4, 2, 4], pb, { stride: [4, 2, 4], padding: 0 });
-    expectClose(tokens, asTokens(2, Wd, p.data), 'overlapping stem + patch embedding', 1e-4);
-    const gStem = await embeddingGrad(store, enc, x, enc.stemWeight!);
-    expectTrue(gStem.some((u) => Math.abs(u) > 1e-7), 'the stem weights receive gradients');
     await expectThrows(() => getConfig('micro', { ct: { stem: { channels: 3, size: [2, 4, 2], overlap: -1 } } }), /stem overlap must be a whole number/, 'a negative overlap is refused');
-    x.dispose();
-    store.destroy();
   });
 
   test("stemMax: each stem channel's maximum per patch into its token, or over the volume into the pooled vector (CPU references)", async (e) => {
