@@ -76,8 +76,10 @@ export class Trainer {
   model!: Biud;
   opt!: AdamW;
   retrieval!: RetrievalIndex;
-  /** What the text encoders read of each training CT report: a digest of its finding sentences. */
+  /** What the report encoder reads of each training CT report: a digest of its finding sentences. */
   ctInputs!: string[];
+  /** What the X-ray expert's text encoder reads of each CT report for retrieval (its own context's digest). */
+  retrievalInputs!: string[];
   /** Expert text embeddings of the training CT reports (rows) and their width. */
   reportEmbeddings!: Float32Array;
   expertDim = 0;
@@ -124,13 +126,16 @@ export class Trainer {
         ? await ReportTokenizer.fromBertIds(assets, JSON.parse(expertMeta.vocab))
         : await ReportTokenizer.load(assets, this.cfg.text.vocab, corpus);
     }
-    // Reports are ~3× longer than the encoders' context: keep their finding sentences, whole. In
-    // the sentence layout every sentence brings its own [CLS] and [SEP].
+    // Reports are ~3× longer than the encoders' context: keep their finding sentences, whole, as
+    // many as each encoder's context holds (the report encoder's and the expert's, which embeds
+    // them for retrieval, may differ). In the sentence layout every sentence brings its own [CLS]
+    // and [SEP].
     const tokens = (t: string) => this.tokenizer.tokenCount(t);
-    const budget = Math.min(this.cfg.text.maxLen, this.cfg.expert.text.maxLen);
-    this.ctInputs = this.cfg.text.sentences
+    const digest = (budget: number) => this.cfg.text.sentences
       ? data.ctReports.map((r) => reportDigest(r.text, budget, (t) => splitSentences(t).reduce((n, sp) => n + tokens(t.slice(sp.start, sp.end)) + 2, 0)))
       : data.ctReports.map((r) => reportDigest(r.text, budget - 2, tokens));
+    this.ctInputs = digest(this.cfg.text.maxLen);
+    this.retrievalInputs = this.cfg.expert.text.maxLen === this.cfg.text.maxLen ? this.ctInputs : digest(this.cfg.expert.text.maxLen);
     this.expert = new XrayExpert(e, this.cfg, this.tokenizer.size);
     const expertBytes = this.opts.expertWeights ?? (sink ? await sink.read(EXPERT_FILE) : null);
     if (expertBytes && (this.opts.expertWeights || this.opts.resume)) {
@@ -246,7 +251,7 @@ export class Trainer {
     const { data } = this.opts;
     const dim = this.cfg.embedDim;
     this.expertDim = dim;
-    this.reportEmbeddings = await this.embedReports(data.ctReports.map((r, i) => ({ ...r, text: this.ctInputs[i] })));
+    this.reportEmbeddings = await this.embedReports(data.ctReports.map((r, i) => ({ ...r, text: this.retrievalInputs[i] })));
     const xrayText = await this.embedReports(data.xrayPool.map((it) => data.xrayReports[it.report]));
     // Centred, so that cosines (retrieval, RoCo's text-similarity threshold) compare what differs.
     centerRows([this.reportEmbeddings, xrayText], dim);

@@ -214,6 +214,29 @@ suite('trainer', (test) => {
     }
   });
 
+  test("a report encoder with a longer context than the expert's: each reads its own digest, and a run trains", async (e) => {
+    // Toy reports lengthened past micro's 32 tokens by sentences that name no finding, which a
+    // digest drops first.
+    const toy = toyData();
+    const normal = ' The trachea and both main bronchi are open. Heart contour and size are normal. Thoracic aorta diameter is normal.';
+    const data = { ...toy, ctReports: toy.ctReports.map((r) => ({ ...r, text: r.text + normal })) };
+    const history: Progress[] = [];
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data, config: micro(4, { text: { maxLen: 64 } }), switches: ALL, onProgress: (p) => p.phase === 'biud' && history.push(p) });
+    try {
+      const count = (s: string) => t.tokenizer.tokenCount(s);
+      const full = data.ctReports.map((r) => r.text);
+      expectTrue(full.every((s) => count(s) > 30 && count(s) <= 62), `the toy reports are between the two contexts: ${full.map(count)}`);
+      expectEqual(t.ctInputs, full, 'the report encoder (64 tokens) reads each report whole');
+      expectTrue(t.retrievalInputs.every((s, i) => count(s) <= 30 && s !== full[i] && !s.includes('trachea')), 'the expert (32 tokens) reads a digest without the normal sentences');
+      expectEqual(t.model.store.get('text_encoder.embeddings.position_embeddings.weight').shape, [64, t.cfg.text.width], 'position embeddings for 64 tokens');
+      await t.run();
+      const total = history.map((p) => p.losses.total!);
+      expectTrue(total.length > 0 && total.every(Number.isFinite), `losses finite: ${total}`);
+    } finally {
+      t.dispose();
+    }
+  });
+
   test('a lost device mid-run: a new engine, the last checkpoint, and the run finishes', async () => {
     const sink = memorySink();
     const made: Engine[] = [];
