@@ -265,4 +265,3 @@ export class VisionEncoder {
     return { tokens: stemPatchMax ? ops.add(tokens, stemPatchMax) : tokens, stemGlobalMax };
   }
 }
-

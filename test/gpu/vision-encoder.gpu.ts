@@ -3,9 +3,9 @@
 // default averages the tokens. Checked against a CPU computation from the encoder's own tokens
 // and weights, and by moving one patch's content elsewhere. The optional convolutional stem, with
 // filters that tile the volume or overlap: patch tokens = conv(GELU(conv(standardised x, stem)),
-// patch) against the CPU references, and gradients reach the stem. The optional cell statistics: cellStats against its CPU reference on
-// a volume with known extremes, tokens = patch_embed(x) + stats_proj(cellStats(x)) on the CPU
-// references, and gradients reach stats_proj. The optional standardisation: the per-feature means
+// patch) against the CPU references, and gradients reach the stem. The optional cell statistics:
+// cellStats against its CPU reference on a volume with known extremes, tokens = patch_embed(x) +
+// stats_proj(cellStats(x)) on the CPU references, and gradients reach stats_proj. The optional standardisation: the per-feature means
 // and spreads fitted from volumes against a CPU computation, the tokens made from the standardised
 // voxels and statistics, and no gradient into the fitted values. The optional stem maxima
 // (`stemMax`): per patch into the tokens, or over the volume into the pooled vector, against the
