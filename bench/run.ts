@@ -7,7 +7,7 @@ import { benchCases, type Prepared, type Tf } from './cases.ts';
 import { measureFma, measurePeak, mergePeaks } from './peak.ts';
 import { caseResult, round, withPeak, type AdapterReport, type BenchReport, type VariantResult } from './stats.ts';
 import { FULL, QUICK, timeAlternating, type Side } from './timing.ts';
-import { attentionRowVariants, convPathVariants, matmulVariants } from './variants.ts';
+import { attentionBuildVariants, attentionRowVariants, convPathVariants, matmulVariants } from './variants.ts';
 import { measureTraining, type TrainOptions } from './train.ts';
 import { CONFIGS, ctTokens } from '../models/config.ts';
 
@@ -177,6 +177,7 @@ export async function runBench(e: Engine, o: RunOptions): Promise<BenchReport> {
     if (!o.quick) await step('matmul 1024³', () => matmulVariants(e, 1024, 1024, 1024, vt, false));
     await step('conv3d patch path', () => convPathVariants(e, tiny.ct.size, tiny.ct.patch, tiny.ct.width, vt));
     await step('attention rows', () => attentionRowVariants(e, tiny.train.batch, tiny.ct.heads, ctTokens(tiny.ct), tiny.ct.width / tiny.ct.heads, vt));
+    await step('attention builds, text', () => attentionBuildVariants(e, tiny.train.batch, tiny.text.heads, tiny.text.maxLen, tiny.text.width / tiny.text.heads, true, vt));
     report.variants = variants;
 
     // ----------------------------------------------------------- training steps

@@ -5,7 +5,8 @@ import type { Engine } from '../engine/engine.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import * as ops from '../engine/ops/index.ts';
 import { launchMatmul, matmulChoices, matmulKey, matmulUnavailable, plan, MATMUL_VARIANTS, type MatmulVariant } from '../engine/ops/matmul.ts';
-import { attentionTuning } from '../engine/ops/attention.ts';
+import { attentionQuad, attentionTuning } from '../engine/ops/attention.ts';
+import { subgroupsOf4, SUBGROUPS_OF_4 } from '../engine/ops/subgroups.ts';
 import { rand } from './cases.ts';
 import { gflops, median, round, type VariantResult } from './stats.ts';
 import { runsPerBatch, timeBatch, type Side, type TimingOptions } from './timing.ts';
@@ -135,5 +136,41 @@ export async function attentionRowVariants(e: Engine, B: number, H: number, T: n
   } finally {
     Object.assign(attentionTuning, saved);
     [q, k, v, gy].forEach((t: Tensor) => t.dispose());
+  }
+}
+
+/**
+ * The fused attention kernels' two builds, forward and backward at the default rows per thread:
+ * each thread reading its own rows, or a quad sharing them (shaders/attention-quad.wgsl). With
+ * `masked`, a key mask with the last eighth of each row's keys off, as the report encoder runs it.
+ */
+export async function attentionBuildVariants(e: Engine, B: number, H: number, T: number, d: number, masked: boolean, o: TimingOptions): Promise<VariantResult[]> {
+  const s = [B, H, T, d];
+  const n = B * H * T * d;
+  const q = e.keep(e.tensor(rand(n, 35), s)), k = e.keep(e.tensor(rand(n, 36), s)), v = e.keep(e.tensor(rand(n, 37), s));
+  const gy = e.keep(e.tensor(rand(n, 38), s));
+  const keyMask = masked ? e.keep(e.tensor(Int32Array.from({ length: B * T }, (_, i) => ((i % T) < T - (T >> 3) ? 1 : 0)), [B, T], 'int32')) : null;
+  const saved = attentionTuning.quad;
+  const picked = attentionQuad(e) ? 'quad build' : 'plain build';
+  try {
+    const cands: Candidate[] = [false, true].map((quad) => ({
+      variant: quad ? 'quad build' : 'plain build',
+      error: quad && !subgroupsOf4(e) ? SUBGROUPS_OF_4 : undefined,
+      run: () => {
+        attentionTuning.quad = quad;
+        try {
+          for (const t of [q, k, v]) t.requiresGrad = true;
+          ops.attention(q, k, v, { keyMask }).node!.backward(gy);
+        } finally {
+          for (const t of [q, k, v]) t.requiresGrad = false;
+          attentionTuning.quad = saved;
+        }
+      },
+    }));
+    const timed = await timeCandidates(e, cands, o);
+    return results('attention.fwd+bwd', `[${s}]${masked ? ' key mask' : ''}`, 3 * 4 * B * H * T * T * d, timed, picked, 'rule');
+  } finally {
+    attentionTuning.quad = saved;
+    [q, k, v, gy, keyMask].forEach((t) => t?.dispose());
   }
 }

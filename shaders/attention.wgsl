@@ -19,6 +19,11 @@
 // sees every real key, as without segments). A row that sees no key gets output 0, lse₂ 0 and
 // zero gradients.
 //
+// The three streaming kernels are written as functions of a thread index and a lane
+// (forward_main, backward_dq_main, backward_dkdv_main); their entry points and the four row
+// fetchers shared_q/k/v/dout come from one of two files appended by engine/ops/attention.ts:
+// attention-plain.wgsl (each thread reads its rows) or attention-quad.wgsl (a quad shares them).
+//
 // Each entry point binds at most 8 storage buffers (WebGPU's default maxStorageBuffersPerShaderStage):
 // the backward keeps lse₂ and D side by side in one `stats` buffer for that reason.
 //
@@ -242,18 +247,36 @@ fn finish(st: Online, bh: u32, i: u32) {
   lse_out[bh * u.Tq + i] = select(0.0, st.m + log2(st.l), seen);
 }
 
+// Which rows thread t owns: `blocks` blocks of R rows per (b, h), padded to a whole number of quads
+// (QUADS, from the entry file) so that the four threads of a quad share one (b, h) and can trade
+// the rows they read (attention-quad.wgsl). A thread in the padding works on the last block and
+// stores nothing (`live` false), so that it still takes part in the trades.
+struct Slot {
+  ok: bool,    // t is inside the grid
+  bh: u32,
+  r0: u32,     // first row of the block
+  live: bool,  // the block is real: its results are stored
+}
+
+fn slot(t: u32, rows: u32) -> Slot {
+  let blocks = (rows + R - 1u) / R;
+  let span = (blocks + QUADS - 1u) / QUADS * QUADS;
+  let blk = t % span;
+  return Slot(t < u.BH * span, t / span, min(blk, blocks - 1u) * R, blk < blocks);
+}
+
 // R query rows per thread, one pass over the keys.
-@compute @workgroup_size(WG)
-fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = thread_index(gid, nwg);
-  let blocks = (u.Tq + R - 1u) / R;
-  if (t >= u.BH * blocks) { return; }
-  let bh = t / blocks;
-  let i0 = (t % blocks) * R;
+fn forward_main(t: u32, lane: u32) {
+  let sl = slot(t, u.Tq);
+  if (!sl.ok) { return; }
+  let bh = sl.bh;
+  let i0 = sl.r0;
   let b = bh / u.H;
   let last = min(i0 + R, u.Tq) - 1u;
   var jend = u.Tk;
   if (CAUSAL) { jend = u32(clamp(i32(last) + u.shift + 1, 0, i32(u.Tk))); }
+  // One loop for the quad: keys past a thread's own end are invisible to it (causal_ok).
+  jend = quad_max(jend);
 
   // q pre-scaled by scale·log₂e. Rows past Tq repeat the last row and are not written.
   let c = u.scale * LOG2E;
@@ -271,20 +294,24 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   var s2 = Online(Row(), NEG, 0.0);
   var s3 = Online(Row(), NEG, 0.0);
 
+  // A masked key is computed and dropped (its visible flag false), not skipped: on SwiftShader a
+  // `continue` here put the rest of the body under a lane mask, merging every running row at each
+  // key, and made a masked forward 4–6× slower than an unmasked one (bench/diagnose/attention-quad.ts).
   for (var j = 0u; j < jend; j++) {
-    if (!key_visible(b, j)) { continue; }
     let kb = (bh * u.Tk + j) * D16 * 4u;
-    let kx = load_k(kb);
-    let vx = load_v(kb);
+    let kx = shared_k(kb, lane);
+    let vx = shared_v(kb, lane);
+    let kv = key_visible(b, j);
     let gk = segment(b, j);
-    s0 = online(s0, dot(q0, kx), causal_ok(i0, j) && same_segment(g0, gk), vx);
-    if (R > 1u) { s1 = online(s1, dot(q1, kx), causal_ok(i0 + 1u, j) && same_segment(g1, gk), vx); }
+    s0 = online(s0, dot(q0, kx), kv && causal_ok(i0, j) && same_segment(g0, gk), vx);
+    if (R > 1u) { s1 = online(s1, dot(q1, kx), kv && causal_ok(i0 + 1u, j) && same_segment(g1, gk), vx); }
     if (R > 2u) {
-      s2 = online(s2, dot(q2, kx), causal_ok(i0 + 2u, j) && same_segment(g2, gk), vx);
-      s3 = online(s3, dot(q3, kx), causal_ok(i0 + 3u, j) && same_segment(g3, gk), vx);
+      s2 = online(s2, dot(q2, kx), kv && causal_ok(i0 + 2u, j) && same_segment(g2, gk), vx);
+      s3 = online(s3, dot(q3, kx), kv && causal_ok(i0 + 3u, j) && same_segment(g3, gk), vx);
     }
   }
 
+  if (!sl.live) { return; }
   finish(s0, bh, i0);
   if (R > 1u) { finish(s1, bh, i0 + 1u); }
   if (R > 2u) {
@@ -318,17 +345,16 @@ fn prob(s: f32, st: vec2f, visible: bool) -> f32 {
 }
 
 // Step 2 (R query rows per thread, loop over keys): dq_i = scale · Σ_j dS_ij k_j.
-@compute @workgroup_size(WG)
-fn backward_dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = thread_index(gid, nwg);
-  let blocks = (u.Tq + R - 1u) / R;
-  if (t >= u.BH * blocks) { return; }
-  let bh = t / blocks;
-  let i0 = (t % blocks) * R;
+fn backward_dq_main(t: u32, lane: u32) {
+  let sl = slot(t, u.Tq);
+  if (!sl.ok) { return; }
+  let bh = sl.bh;
+  let i0 = sl.r0;
   let b = bh / u.H;
   let last = min(i0 + R, u.Tq) - 1u;
   var jend = u.Tk;
   if (CAUSAL) { jend = u32(clamp(i32(last) + u.shift + 1, 0, i32(u.Tk))); }
+  jend = quad_max(jend);
 
   let c = u.scale * LOG2E;
   let qb = bh * u.Tq;
@@ -357,20 +383,22 @@ fn backward_dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   var a2 = Row();
   var a3 = Row();
 
+  // Masked keys computed and dropped, as in forward_main.
   for (var j = 0u; j < jend; j++) {
-    if (!key_visible(b, j)) { continue; }
     let kb = (bh * u.Tk + j) * D16 * 4u;
-    let kx = load_k(kb);
-    let vx = load_v(kb);
+    let kx = shared_k(kb, lane);
+    let vx = shared_v(kb, lane);
+    let kv = key_visible(b, j);
     let gk = segment(b, j);
-    a0 = axpy(a0, dscore(prob(dot(q0, kx), st0, causal_ok(i0, j) && same_segment(sg0, gk)), g0, vx, st0), kx);
-    if (R > 1u) { a1 = axpy(a1, dscore(prob(dot(q1, kx), st1, causal_ok(i0 + 1u, j) && same_segment(sg1, gk)), g1, vx, st1), kx); }
+    a0 = axpy(a0, dscore(prob(dot(q0, kx), st0, kv && causal_ok(i0, j) && same_segment(sg0, gk)), g0, vx, st0), kx);
+    if (R > 1u) { a1 = axpy(a1, dscore(prob(dot(q1, kx), st1, kv && causal_ok(i0 + 1u, j) && same_segment(sg1, gk)), g1, vx, st1), kx); }
     if (R > 2u) {
-      a2 = axpy(a2, dscore(prob(dot(q2, kx), st2, causal_ok(i0 + 2u, j) && same_segment(sg2, gk)), g2, vx, st2), kx);
-      a3 = axpy(a3, dscore(prob(dot(q3, kx), st3, causal_ok(i0 + 3u, j) && same_segment(sg3, gk)), g3, vx, st3), kx);
+      a2 = axpy(a2, dscore(prob(dot(q2, kx), st2, kv && causal_ok(i0 + 2u, j) && same_segment(sg2, gk)), g2, vx, st2), kx);
+      a3 = axpy(a3, dscore(prob(dot(q3, kx), st3, kv && causal_ok(i0 + 3u, j) && same_segment(sg3, gk)), g3, vx, st3), kx);
     }
   }
 
+  if (!sl.live) { return; }
   store_dq(r0 * D16 * 4u, scaled(a0, u.scale));
   if (R > 1u && i0 + 1u < u.Tq) { store_dq(r1 * D16 * 4u, scaled(a1, u.scale)); }
   if (R > 2u && i0 + 2u < u.Tq) { store_dq(r2 * D16 * 4u, scaled(a2, u.scale)); }
@@ -380,13 +408,11 @@ fn backward_dq(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 // Step 3 (R key rows per thread, loop over queries), P and dS as in step 2:
 //   dv_j = Σ_i P_ij dO_i,  dk_j = scale · Σ_i dS_ij q_i.
 // A key no query sees (masked out, or after every query under CAUSAL) gets zeros.
-@compute @workgroup_size(WG)
-fn backward_dkdv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let t = thread_index(gid, nwg);
-  let blocks = (u.Tk + R - 1u) / R;
-  if (t >= u.BH * blocks) { return; }
-  let bh = t / blocks;
-  let j0 = (t % blocks) * R;
+fn backward_dkdv_main(t: u32, lane: u32) {
+  let sl = slot(t, u.Tk);
+  if (!sl.ok) { return; }
+  let bh = sl.bh;
+  let j0 = sl.r0;
   let b = bh / u.H;
   let last = min(j0 + R, u.Tk) - 1u;
 
@@ -425,12 +451,13 @@ fn backward_dkdv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   // Under CAUSAL, queries before j0 − shift see none of this thread's keys.
   var istart = 0u;
   if (CAUSAL) { istart = u32(clamp(i32(j0) - u.shift, 0, i32(u.Tq))); }
-  if (!(vis0 || vis1 || vis2 || vis3)) { istart = u.Tq; }
+  if (!quad_any(vis0 || vis1 || vis2 || vis3)) { istart = u.Tq; }
+  istart = quad_min(istart);
 
   for (var i = istart; i < u.Tq; i++) {
     let row = bh * u.Tq + i;
-    let qx = load_q(row * D16 * 4u);
-    let gx = load_dout(row * D16 * 4u);
+    let qx = shared_q(row * D16 * 4u, lane);
+    let gx = shared_dout(row * D16 * 4u, lane);
     let st = stats[row];
     let gq = segment(b, i);
     let p0 = prob(dot(k0, qx), st, vis0 && causal_ok(i, j0) && same_segment(gq, gk0));
@@ -451,6 +478,7 @@ fn backward_dkdv(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
     }
   }
 
+  if (!sl.live) { return; }
   store_dk(r0 * D16 * 4u, scaled(dk0, u.scale));
   store_dv(r0 * D16 * 4u, dv0);
   if (R > 1u && j0 + 1u < u.Tk) { store_dk(r1 * D16 * 4u, scaled(dk1, u.scale)); store_dv(r1 * D16 * 4u, dv1); }

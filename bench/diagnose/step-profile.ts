@@ -1,18 +1,21 @@
 // Where a `tiny` BIUD training step's GPU time goes, kernel by kernel: the engine's profiler
 // (timestamp queries, engine/profiler.ts) over STEPS steps after a warm-up of 5, on Node's Dawn.
 // env CFG = config overrides (JSON), e.g. CFG='{"ct":{"stem":null}}'; P = training patients
-// (default 64: the pool's rendering is not what is measured). A measurement, not a test.
+// (default 64: the pool's rendering is not what is measured); QUAD=0 runs attention's plain build
+// where the quad build would run (engine/ops/attention.ts). A measurement, not a test.
 //
 //   node dist/step-profile.mjs [STEPS]
 import { readFileSync } from 'node:fs';
 import { createNodeEngine } from '../../engine/node.ts';
 import { diskAssets } from '../../models/assets-node.ts';
 import { getConfig } from '../../models/config.ts';
+import { attentionTuning } from '../../engine/ops/attention.ts';
 import { loadCohortData } from '../../models/train/cohort-data.ts';
 import { Trainer } from '../../models/train/trainer.ts';
 
 const e = await createNodeEngine({ profile: true });
 if (!e.profiler) throw new Error('this adapter has no timestamp queries, so there is nothing to profile');
+if (process.env.QUAD === '0') attentionTuning.quad = false;
 const assets = diskAssets();
 const cfg = getConfig('tiny', JSON.parse(process.env.CFG ?? '{}'));
 const data = await loadCohortData(assets, cfg, { trainPatients: Number(process.env.P ?? 64) });

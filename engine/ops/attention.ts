@@ -16,8 +16,15 @@
 // at the cost of one report's row. A padding query sees every real key, as without segments.
 // A query row that sees no key (all its keys masked, or one of the first Tq − Tk rows under causal
 // with Tq > Tk) gives zeros and zero gradients, where PyTorch gives NaN.
+// Two builds of the kernels compute the same thing: on SwiftShader (subgroups of 4) the four
+// threads of a quad share each row they stream (shaders/attention-quad.wgsl), elsewhere each
+// thread reads its own (attention-plain.wgsl); attentionTuning.quad forces one.
 import src from '../../shaders/attention.wgsl';
+import plainSrc from '../../shaders/attention-plain.wgsl';
+import quadSrc from '../../shaders/attention-quad.wgsl';
 import { Kernel } from '../kernel.ts';
+import type { Engine } from '../engine.ts';
+import { subgroupsOf4, SUBGROUPS_OF_4 } from './subgroups.ts';
 import type { Tensor } from '../tensor.ts';
 import { record, needsGrad } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
@@ -34,11 +41,20 @@ export interface AttentionOptions {
   scale?: number;
 }
 
+const PLAIN = `${src}\n${plainSrc}`;
+// The quad build trades inside loops whose bounds WGSL's uniformity analysis cannot prove equal
+// across the quad; slot() and quad_max/quad_min make them so, hence the diagnostic's off switch.
+const QUAD = `enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n${src}\n${quadSrc}`;
 const K = {
-  forward: new Kernel('attention.forward', src, 'forward'),
-  prep: new Kernel('attention.backward_prep', src, 'backward_prep'),
-  dq: new Kernel('attention.backward_dq', src, 'backward_dq'),
-  dkdv: new Kernel('attention.backward_dkdv', src, 'backward_dkdv'),
+  forward: new Kernel('attention.forward', PLAIN, 'forward'),
+  prep: new Kernel('attention.backward_prep', PLAIN, 'backward_prep'),
+  dq: new Kernel('attention.backward_dq', PLAIN, 'backward_dq'),
+  dkdv: new Kernel('attention.backward_dkdv', PLAIN, 'backward_dkdv'),
+  quad: {
+    forward: new Kernel('attention.forward.quad', QUAD, 'forward'),
+    dq: new Kernel('attention.backward_dq.quad', QUAD, 'backward_dq'),
+    dkdv: new Kernel('attention.backward_dkdv.quad', QUAD, 'backward_dkdv'),
+  },
 };
 
 /** Largest head size the kernels hold in registers: the WGSL's `Row`. */
@@ -49,11 +65,23 @@ export const MAX_HEAD_DIM = 128;
  * arithmetic per value read from storage, which is what software adapters are short of
  * (PLATFORM.md), and more registers. Tests and benchmarks set these to reach every variant.
  */
-export const attentionTuning: { forwardRows: number | null; dqRows: number | null; dkdvRows: number | null } = {
+export const attentionTuning: { forwardRows: number | null; dqRows: number | null; dkdvRows: number | null; quad: boolean | null } = {
   forwardRows: null,
   dqRows: null,
   dkdvRows: null,
+  /** Share streamed rows across a quad (null: wherever the adapter has subgroups of 4). */
+  quad: null,
 };
+
+/** Whether the streaming kernels run their quad build on this engine (attentionTuning.quad, else where they can). */
+export function attentionQuad(e: Engine): boolean {
+  if (attentionTuning.quad === false) return false;
+  if (!subgroupsOf4(e)) {
+    if (attentionTuning.quad) throw new BiudError(`attentionTuning.quad: the quad kernels ${SUBGROUPS_OF_4}; this adapter has not`);
+    return false;
+  }
+  return true;
+}
 
 /**
  * Measured on SwiftShader (CPU time per kernel, d = 32, 64, 128; scratch/attention/kern.ts):
@@ -160,6 +188,12 @@ function uniforms(p: Plan) {
   return { BH: p.B * p.H, H: p.H, Tq: p.Tq, Tk: p.Tk, shift: p.Tk - p.Tq, scale: p.scale, _pad0: 0, _pad1: 0 };
 }
 
+/** Threads for `rows` rows at R a thread: whole quads per (b, h) in the quad build (attention.wgsl, slot()). */
+function threads(p: Plan, rows: number, R: number, quad: boolean): number {
+  const blocks = Math.ceil(rows / R);
+  return p.B * p.H * (quad ? Math.ceil(blocks / 4) * 4 : blocks);
+}
+
 function constants(p: Plan, rows: number) {
   return { WG, R: rows, D16: p.D16, CAUSAL: p.causal ? 1 : 0, MASKED: p.mask ? 1 : 0, SEGMENTED: p.segments ? 1 : 0 };
 }
@@ -188,12 +222,13 @@ function unpadRows(y: Tensor, shape: readonly number[], p: Plan): Tensor {
 function launchForward(p: Plan, q: Tensor, k: Tensor, v: Tensor): { out: Tensor; lse: Tensor } {
   const e = q.engine;
   const R = rowsFor('forward', p);
+  const quad = attentionQuad(e);
   const out = e.empty([p.B, p.H, p.Tq, 16 * p.D16]);
   const lse = e.empty([p.B, p.H, p.Tq]);
-  e.dispatch(K.forward, {
+  e.dispatch(quad ? K.quad.forward : K.forward, {
     bindings: { q, k, v, key_mask: p.mask ?? q, out, lse_out: lse },
     uniforms: uniforms(p),
-    workgroups: e.grid1d(p.B * p.H * Math.ceil(p.Tq / R), WG),
+    workgroups: e.grid1d(threads(p, p.Tq, R, quad), WG),
     constants: constants(p, R),
   });
   return { out, lse };
@@ -211,19 +246,20 @@ function attentionBackward(p: Plan, q: Tensor, k: Tensor, v: Tensor, out: Tensor
   });
   const dq = e.empty([p.B, p.H, p.Tq, 16 * p.D16]);
   const Rq = rowsFor('dq', p);
-  e.dispatch(K.dq, {
+  const quad = attentionQuad(e);
+  e.dispatch(quad ? K.quad.dq : K.dq, {
     bindings: { q: qp, k: kp, v: vp, key_mask: p.mask ?? qp, dout: gp, stats, dq },
     uniforms: uniforms(p),
-    workgroups: e.grid1d(p.B * p.H * Math.ceil(p.Tq / Rq), WG),
+    workgroups: e.grid1d(threads(p, p.Tq, Rq, quad), WG),
     constants: constants(p, Rq),
   });
   const dk = e.empty([p.B, p.H, p.Tk, 16 * p.D16]);
   const dv = e.empty([p.B, p.H, p.Tk, 16 * p.D16]);
   const Rk = rowsFor('dkdv', p);
-  e.dispatch(K.dkdv, {
+  e.dispatch(quad ? K.quad.dkdv : K.dkdv, {
     bindings: { q: qp, k: kp, v: vp, key_mask: p.mask ?? qp, dout: gp, stats, dk, dv },
     uniforms: uniforms(p),
-    workgroups: e.grid1d(p.B * p.H * Math.ceil(p.Tk / Rk), WG),
+    workgroups: e.grid1d(threads(p, p.Tk, Rk, quad), WG),
     constants: constants(p, Rk),
   });
   stats.dispose();

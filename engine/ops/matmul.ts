@@ -9,6 +9,7 @@
 import src from '../../shaders/matmul.wgsl';
 import sgSrc from '../../shaders/matmul-subgroups.wgsl';
 import wideSrc from '../../shaders/matmul-subgroups-wide.wgsl';
+import { subgroupsOf4, SUBGROUPS_OF_4 } from './subgroups.ts';
 import { Kernel } from '../kernel.ts';
 import { Tensor } from '../tensor.ts';
 import type { Engine } from '../engine.ts';
@@ -161,15 +162,10 @@ function tiledSize(e: Engine): { TS: number; TK: number } | null {
   return null;
 }
 
-function subgroupsOf4(e: Engine): boolean {
-  const info = e.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  return e.features.has('subgroups') && info.subgroupMinSize === 4 && info.subgroupMaxSize === 4;
-}
-
 /** Why variant `v` cannot run this product on this engine, or null if it can. */
 export function matmulUnavailable(e: Engine, v: MatmulVariant, p?: Plan): string | null {
   if (SPECS[v].subgroups && !subgroupsOf4(e)) {
-    return 'needs the "subgroups" feature with subgroups of exactly 4 lanes (adapterInfo.subgroupMinSize = subgroupMaxSize = 4)';
+    return SUBGROUPS_OF_4;
   }
   if (v === 'tiled') {
     const t = tiledSize(e);

@@ -1,6 +1,7 @@
 import type { Engine, Tensor } from '../../engine/index.ts';
 import { ops } from '../../engine/index.ts';
-import { attentionRef, attentionBackwardRef, attentionTuning, type AttentionDims } from '../../engine/ops/attention.ts';
+import { attentionRef, attentionBackwardRef, attentionTuning, attentionQuad, type AttentionDims } from '../../engine/ops/attention.ts';
+import { subgroupsOf4 } from '../../engine/ops/subgroups.ts';
 import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
@@ -48,7 +49,8 @@ function inputs(c: Case, seed: number) {
 const name = (c: Case) => `B${c.B} H${c.H} Tq${c.Tq} Tk${c.Tk} d${c.d}${c.causal ? ' causal' : ''}${c.mask && c.mask !== 'none' ? ` ${c.mask}` : ''}${c.scale ? ` scale ${c.scale}` : ''}`;
 
 /** Forward (and backward when `grads`) on the GPU against the references. */
-async function check(e: Engine, c: Case, seed: number, grads: boolean): Promise<void> {
+async function check(e: Engine, c: Case, seed: number, grads: boolean, label = ''): Promise<void> {
+  const what = `${name(c)}${label}`;
   const x = inputs(c, seed);
   const opts = { causal: c.causal, keyMask: x.mask, scale: c.scale, segments: c.mask === 'segments' };
   const leaves = [e.tensor(x.q, [c.B, c.H, c.Tq, c.d]), e.tensor(x.k, [c.B, c.H, c.Tk, c.d]), e.tensor(x.v, [c.B, c.H, c.Tk, c.d])];
@@ -59,14 +61,14 @@ async function check(e: Engine, c: Case, seed: number, grads: boolean): Promise<
     if (grads) out.backward(e.tensor(x.gy, out.shape));
     return out;
   });
-  expectEqual(y.shape, [c.B, c.H, c.Tq, c.d], `${name(c)}: output shape`);
-  expectClose(await y.data(), attentionRef(x.q, x.k, x.v, c, opts), `${name(c)}: forward`, 2e-5);
+  expectEqual(y.shape, [c.B, c.H, c.Tq, c.d], `${what}: output shape`);
+  expectClose(await y.data(), attentionRef(x.q, x.k, x.v, c, opts), `${what}: forward`, 2e-5);
   if (grads) {
     const ref = attentionBackwardRef(x.q, x.k, x.v, x.gy, c, opts);
     const [dq, dk, dv] = await Promise.all(leaves.map((t) => t.grad!.data()));
-    expectClose(dq, ref.dq, `${name(c)}: dq`, 5e-5);
-    expectClose(dk, ref.dk, `${name(c)}: dk`, 5e-5);
-    expectClose(dv, ref.dv, `${name(c)}: dv`, 5e-5);
+    expectClose(dq, ref.dq, `${what}: dq`, 5e-5);
+    expectClose(dk, ref.dk, `${what}: dk`, 5e-5);
+    expectClose(dv, ref.dv, `${what}: dv`, 5e-5);
   }
   for (const t of [...leaves, y, mask]) t?.dispose();
 }
@@ -79,6 +81,17 @@ async function withRows(rows: number, fn: () => Promise<void>): Promise<void> {
     await fn();
   } finally {
     Object.assign(attentionTuning, saved);
+  }
+}
+
+/** Run `fn` with the streaming kernels in one build: rows shared across a quad (quad) or not. */
+async function withBuild(quad: boolean, fn: () => Promise<void>): Promise<void> {
+  const saved = attentionTuning.quad;
+  attentionTuning.quad = quad;
+  try {
+    await fn();
+  } finally {
+    attentionTuning.quad = saved;
   }
 }
 
@@ -125,6 +138,39 @@ suite('attention', (test) => {
       await withRows(rows, async () => {
         for (const [i, c] of cases.entries()) await check(e, c, 500 + 10 * i + rows, true);
       });
+    }
+  });
+
+  test('both builds (each thread reading its rows, and a quad sharing them) at 1, 2 and 4 rows per thread, forward and backward', async (e) => {
+    // Shapes that make the quad build's layout matter: blocks per (b, h) no multiple of 4 (padding
+    // threads that must trade but not store), several (b, h) so that a quad would straddle two
+    // without that padding, causal with Tq ≠ Tk so that a quad's threads end at different keys (and
+    // under dk/dv start at different queries), a key mask that leaves some threads no key, segments,
+    // and rows of 16 to 128 floats (each lane loads a quarter).
+    const cases: Case[] = [
+      { B: 2, H: 3, Tq: 7, Tk: 13, d: 16, causal: true, mask: 'some' },
+      { B: 3, H: 2, Tq: 21, Tk: 21, d: 24, mask: 'segments' },
+      { B: 1, H: 3, Tq: 37, Tk: 11, d: 8, causal: true },
+      { B: 2, H: 1, Tq: 5, Tk: 29, d: 40 },
+    ];
+    const quad = subgroupsOf4(e);
+    expectEqual(attentionQuad(e), quad, 'the engine runs the quad build exactly where the adapter has subgroups of 4');
+    // The other tests run the engine's choice (the quad build here when it can); the plain build
+    // at 1 and 4 rows, the quad build at all three. Each setting is three pipelines per case to
+    // compile, which is most of this test's time.
+    for (const build of quad ? [false, true] : [false]) {
+      await withBuild(build, async () => {
+        for (const rows of build ? [1, 2, 4] : [1, 4]) {
+          await withRows(rows, async () => {
+            for (const [i, c] of cases.entries()) await check(e, c, 700 + 10 * i + rows, true, `, ${build ? 'quad' : 'plain'} build, ${rows} rows`);
+          });
+        }
+      });
+    }
+    if (!quad) {
+      const t = e.tensor(randomArray(16, 1), [1, 1, 4, 4]);
+      await withBuild(true, () => expectThrows(() => ops.attention(t, t, t), /subgroups/, 'forcing the quad build without subgroups of 4'));
+      t.dispose();
     }
   });
 
