@@ -7,6 +7,7 @@ import { BiudError } from '../errors.ts';
 import { WG } from './elementwise.ts';
 
 const gatherK = new Kernel('embedding.gather', src, 'gather');
+const gather4K = new Kernel('embedding.gather4', src, 'gather4');
 const scatterK = new Kernel('embedding.scatter_add', src, 'scatter_add');
 
 /** table [V, D], ids int32 [...] → [..., D]. Ids outside [0, V) read as zero rows. */
@@ -18,7 +19,8 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   const n = ids.size;
   const y = e.empty([...ids.shape, D]);
   const uniforms = { n, dim: D, vocab: V, _pad: 0 };
-  e.dispatch(gatherK, { bindings: { ids, table, y }, uniforms, workgroups: e.grid1d(n * D, WG) });
+  if (D % 4 === 0) e.dispatch(gather4K, { bindings: { ids, table4: table, y4: y }, uniforms, workgroups: e.grid1d((n * D) / 4, WG) });
+  else e.dispatch(gatherK, { bindings: { ids, table, y }, uniforms, workgroups: e.grid1d(n * D, WG) });
   return record('embedding', [table, ids], y, (gy) => {
     const g = e.zeros([V, D]);
     e.dispatch(scatterK, { bindings: { ids, dy: gy, dtable: g }, uniforms, workgroups: e.grid1d(n * D, WG) });
