@@ -184,6 +184,25 @@ fn zip_flat4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   if (i + 1u < n) { y4[i + 1u] = binary4(a4[oa + i + 1u], b4[ob + i + 1u]); }
 }
 
+// map and zip over strided views in whole vec4s: the launcher passes the count, shape, strides
+// and offsets in vec4 units, which it can when every operand reads the innermost dimension
+// contiguously, that dimension's length is a multiple of 4, and every other stride and every
+// offset is too (a permute that keeps the innermost dimension, as splitting and merging attention
+// heads does; a bias added along rows). One vec4 and one index computation per invocation.
+@compute @workgroup_size(WG)
+fn map_v4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear(gid, nwg);
+  if (i >= u.n) { return; }
+  y4[strided(i, u.sy0, u.sy1, u.off_y)] = unary4(a4[strided(i, u.sa0, u.sa1, u.off_a)]);
+}
+
+@compute @workgroup_size(WG)
+fn zip_v4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = linear(gid, nwg);
+  if (i >= u.n) { return; }
+  y4[i] = binary4(a4[strided(i, u.sa0, u.sa1, u.off_a)], b4[strided(i, u.sb0, u.sb1, u.off_b)]);
+}
+
 @compute @workgroup_size(WG)
 fn axpy4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = 2u * linear(gid, nwg);

@@ -20,6 +20,9 @@ const K = {
   zipFlat4: new Kernel('elementwise.zip_flat4', src, 'zip_flat4'),
   axpy4: new Kernel('elementwise.axpy4', src, 'axpy4'),
   fill4: new Kernel('elementwise.fill4', src, 'fill4'),
+  // The strided ones on whole vec4s, where every operand's innermost dimension allows (inVec4s).
+  mapV4: new Kernel('elementwise.map_v4', src, 'map_v4'),
+  zipV4: new Kernel('elementwise.zip_v4', src, 'zip_v4'),
 };
 
 /** Whether a flat launch over n elements at these element offsets can run on vec4s. */
@@ -99,6 +102,22 @@ function squeezeDims(shape: readonly number[], ...strides: (readonly number[])[]
   return { shape: shape.filter((_, i) => keep[i]), strides: strides.map((s) => s.filter((_, i) => keep[i])) };
 }
 
+/**
+ * A strided launch in vec4 units (shape, strides, offsets), or null where it cannot be one: every
+ * operand must read the innermost dimension contiguously, its length and every other stride and
+ * offset must be multiples of 4. Shapes as squeezeDims leaves them.
+ */
+function inVec4s(shape: readonly number[], strides: readonly (readonly number[])[], offsets: readonly number[]): { shape: number[]; strides: number[][]; offsets: number[] } | null {
+  const last = shape.length - 1;
+  if (shape[last] % 4 !== 0 || offsets.some((o) => o % 4 !== 0)) return null;
+  if (strides.some((s) => s[last] !== 1 || s.some((x, d) => d < last && x % 4 !== 0))) return null;
+  return {
+    shape: shape.map((n, d) => (d === last ? n / 4 : n)),
+    strides: strides.map((s) => s.map((x, d) => (d === last ? 1 : x / 4))),
+    offsets: offsets.map((o) => o / 4),
+  };
+}
+
 function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
   const c = contiguousStrides(shape);
   return shape.every((d, i) => d === 1 || strides[i] === c[i]);
@@ -134,6 +153,16 @@ export function launchMap(op: number, shape: readonly number[], src: StridedView
     return;
   }
   const sq = squeezeDims(shape, src.strides, dst.strides);
+  const v4 = flat ? null : inVec4s(sq.shape, sq.strides, [src.offset ?? 0, dst.offset ?? 0]);
+  if (v4) {
+    e.dispatch(K.mapV4, {
+      bindings: { a4: src.tensor, y4: dst.tensor },
+      uniforms: params(n / 4, { offA: v4.offsets[0], offY: v4.offsets[1], alpha, beta, shape: v4.shape, sa: v4.strides[0], sy: v4.strides[1] }),
+      workgroups: e.grid1d(n / 4, WG),
+      constants: { OP: op, RANK: v4.shape.length },
+    });
+    return;
+  }
   e.dispatch(flat ? K.mapFlat : K.map, {
     bindings: { a: src.tensor, y: dst.tensor },
     uniforms: params(n, { offA: src.offset, offY: dst.offset, alpha, beta, shape: sq.shape, sa: sq.strides[0], sy: sq.strides[1] }),
@@ -153,6 +182,16 @@ function launchZip(op: number, a: Tensor, b: Tensor, outShape: readonly number[]
     return y;
   }
   const sq = squeezeDims(outShape, broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
+  const v4 = same ? null : inVec4s(sq.shape, sq.strides, [0, 0]);
+  if (v4) {
+    e.dispatch(K.zipV4, {
+      bindings: { a4: a, b4: b, y4: y },
+      uniforms: params(n / 4, { alpha, beta, shape: v4.shape, sa: v4.strides[0], sb: v4.strides[1] }),
+      workgroups: e.grid1d(n / 4, WG),
+      constants: { OP: op, RANK: v4.shape.length },
+    });
+    return y;
+  }
   e.dispatch(same ? K.zipFlat : K.zip, {
     bindings: { a, b, y },
     uniforms: params(n, { alpha, beta, shape: sq.shape, sa: sq.strides[0], sb: sq.strides[1] }),

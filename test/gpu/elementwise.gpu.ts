@@ -91,6 +91,67 @@ suite('elementwise', (test) => {
     }
   });
 
+  // Strided map and zip have vec4 twins for views whose innermost dimension every operand reads
+  // contiguously, with that length and every other stride and offset a multiple of 4.
+  test('strided ops run on vec4s where every operand allows, on floats otherwise; both match the reference', async (e) => {
+    const ran: string[] = [];
+    const dispatch = e.dispatch;
+    e.dispatch = function (this: typeof e, ...args: Parameters<typeof e.dispatch>) {
+      ran.push(args[0].name);
+      return dispatch.apply(this, args);
+    } as typeof e.dispatch;
+    const kernels = () => ran.filter((k) => k.startsWith('elementwise.'));
+    try {
+      // [2,3,5,W] → [2,5,3,W]: the innermost dimension kept (W = 8: vec4s; 6: floats).
+      for (const W of [8, 6]) {
+        const x = randomArray(2 * 3 * 5 * W, 50 + W);
+        ran.length = 0;
+        const y = e.scope(() => ops.permute(e.tensor(x, [2, 3, 5, W]), [0, 2, 1, 3]));
+        expectEqual(kernels(), [W === 8 ? 'elementwise.map_v4' : 'elementwise.map'], `permute of [2,3,5,${W}]: kernel`);
+        const want = new Float32Array(x.length);
+        for (let a = 0; a < 2; a++) for (let b = 0; b < 3; b++) for (let c = 0; c < 5; c++) for (let w = 0; w < W; w++) {
+          want[((a * 5 + c) * 3 + b) * W + w] = x[((a * 3 + b) * 5 + c) * W + w];
+        }
+        expectClose(await y.data(), want, `permute of [2,3,5,${W}]`, 0);
+        y.dispose();
+      }
+      // A transpose moves the innermost dimension: floats.
+      {
+        const x = randomArray(24, 61);
+        ran.length = 0;
+        const y = e.scope(() => ops.transpose(e.tensor(x, [3, 8])));
+        expectEqual(kernels(), ['elementwise.map'], 'transpose of [3,8]: kernel');
+        expectClose(await y.data(), Float32Array.from({ length: 24 }, (_, i) => x[(i % 3) * 8 + Math.floor(i / 3)]), 'transpose of [3,8]', 0);
+        y.dispose();
+      }
+      // Columns 4..11 of [3,12] (offset and row stride multiples of 4: vec4s); 2..9 (offset 2: floats).
+      for (const start of [4, 2]) {
+        const x = randomArray(36, 70 + start);
+        ran.length = 0;
+        const y = e.scope(() => ops.slice(e.tensor(x, [3, 12]), 1, start, start + 8));
+        expectEqual(kernels(), [start === 4 ? 'elementwise.map_v4' : 'elementwise.map'], `columns ${start}.. of [3,12]: kernel`);
+        expectClose(await y.data(), Float32Array.from({ length: 24 }, (_, i) => x[Math.floor(i / 8) * 12 + start + (i % 8)]), `columns ${start}.. of [3,12]`, 0);
+        y.dispose();
+      }
+      // Broadcast zips: a row vector along an odd number of rows (vec4s); a column, read with
+      // stride 0 innermost, and rows of 6 (floats).
+      const cases: [number[], number[], string][] = [[[5, 7, 8], [8], 'zip_v4'], [[3, 7, 8], [7, 8], 'zip_v4'], [[5, 7, 8], [7, 1], 'zip'], [[5, 6], [6], 'zip']];
+      for (const [sa, sb, kernel] of cases) {
+        const a = randomArray(sa.reduce((p, d) => p * d, 1), 80);
+        const b = randomArray(sb.reduce((p, d) => p * d, 1), 81, 0.5, 2);
+        for (const op of ['sub', 'div'] as const) {
+          ran.length = 0;
+          const y = e.scope(() => ops[op](e.tensor(a, sa), e.tensor(b, sb)));
+          expectEqual(kernels(), [`elementwise.${kernel}`], `${op} [${sa}]·[${sb}]: kernel`);
+          expectClose(await y.data(), ops.binaryRef(op, a, sa, b, sb).data, `${op} [${sa}]·[${sb}]`, 1e-6);
+          y.dispose();
+        }
+      }
+    } finally {
+      e.dispatch = dispatch;
+    }
+  });
+
   test('shape mismatch is a clear error', async (e) => {
     const a = e.tensor(new Float32Array(6), [2, 3]);
     const b = e.tensor(new Float32Array(4), [4]);
