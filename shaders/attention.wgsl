@@ -297,6 +297,8 @@ fn forward_main(t: u32, lane: u32) {
   // A masked key is computed and dropped (its visible flag false), not skipped: on SwiftShader a
   // `continue` here put the rest of the body under a lane mask, merging every running row at each
   // key, and made a masked forward 4–6× slower than an unmasked one (bench/diagnose/attention-quad.ts).
+  // Its weight is exactly 0, so it changes nothing as long as its k and v are finite (an inf or
+  // NaN in a masked key's v would now reach the output as 0·inf).
   for (var j = 0u; j < jend; j++) {
     let kb = (bh * u.Tk + j) * D16 * 4u;
     let kx = shared_k(kb, lane);

@@ -77,7 +77,7 @@ export const attentionTuning: { forwardRows: number | null; dqRows: number | nul
 export function attentionQuad(e: Engine): boolean {
   if (attentionTuning.quad === false) return false;
   if (!subgroupsOf4(e)) {
-    if (attentionTuning.quad) throw new BiudError(`attentionTuning.quad: the quad kernels ${SUBGROUPS_OF_4}; this adapter has not`);
+    if (attentionTuning.quad) throw new BiudError(`attentionTuning.quad: the quad build ${SUBGROUPS_OF_4}; this adapter has not`);
     return false;
   }
   return true;
