@@ -202,7 +202,12 @@ export function matmulRuleOfThumb(e: Engine, p?: Plan): MatmulVariant {
     // repay a shader that takes seconds to compile (at K = 64 it only ties sg8x12).
     const wide = p && p.K >= 128 && Math.ceil(p.M / 64) * Math.ceil(p.N / 32) * p.batch >= 64 &&
       Math.ceil(p.M / 64) * 64 <= 1.3 * p.M && Math.ceil(p.N / 32) * 32 <= 1.3 * p.N;
-    return wide ? 'sg16x32' : 'sg8x12';
+    if (wide) return 'sg16x32';
+    // Otherwise 32×16 tiles where N is a multiple of 16 (every `tiny` product's width: 64, 128,
+    // 192), else 32×12: in a `tiny` step the products took 714 / 761 ms with sg8x16 against
+    // 892 / 862 with sg8x12 (bench/diagnose/step-profile.ts, two runs each, 2026-12-06), and
+    // [1040,64]·[64,192] ran 5–7% faster in both benchmark runs of that day (bench/results.md).
+    return p && p.N % 16 === 0 ? 'sg8x16' : 'sg8x12';
   }
   return matmulUnavailable(e, 'tiled', p) === null ? 'tiled' : 'reg8x8';
 }

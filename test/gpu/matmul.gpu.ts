@@ -2,7 +2,8 @@ import { ops, backward, type Engine, type Tensor } from '../../engine/index.ts';
 import { autotune, forceChoice, tunedChoice } from '../../engine/autotune.ts';
 import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
-import { plan } from '../../engine/ops/matmul.ts';
+import { plan, matmulRuleOfThumb, isSoftwareAdapter } from '../../engine/ops/matmul.ts';
+import { subgroupsOf4 } from '../../engine/ops/subgroups.ts';
 
 const { matmulRef, launchMatmul, MATMUL_VARIANTS, matmulUnavailable } = ops;
 
@@ -65,6 +66,22 @@ suite('matmul', (test) => {
     const y = e.scope(() => ops.matmul(e.tensor(a, [6, 5]), e.tensor(b, [5, 7])));
     expectClose(await y.data(), matmulRef(a, [6, 5], b, [5, 7]).data, 'matmul()', 1e-5, 1e-4);
     y.dispose();
+  });
+
+  test('the rule of thumb on this adapter: register blocks on a software adapter, by shape', async (e) => {
+    const pick = (a: number[], b: number[]) => matmulRuleOfThumb(e, plan(a, b, false, false));
+    if (!isSoftwareAdapter(e)) {
+      expectTrue(['tiled', 'reg8x8'].includes(pick([1040, 64], [64, 192])), 'a GPU gets workgroup tiles (or reg8x8 without them)');
+      return;
+    }
+    if (!subgroupsOf4(e)) {
+      expectEqual(pick([1040, 64], [64, 192]), 'reg8x8', 'no subgroups of 4: reg8x8');
+      return;
+    }
+    expectEqual(pick([1040, 64], [64, 192]), 'sg8x16', '[1040,64]·[64,192] (N a multiple of 16)');
+    expectEqual(pick([1040, 64], [64, 200]), 'sg8x12', '[1040,64]·[64,200] (N no multiple of 16)');
+    expectEqual(pick([1024, 1024], [1024, 1024]), 'sg16x32', '1024³ (long K, many full tiles)');
+    expectEqual(pick([40, 64], [64, 64]), 'reg8x8', '[40,64]·[64,64] (32-row tiles mostly padding)');
   });
 
   // dA and dB against the reference rules: dop(A) = dC·op(B)ᵀ, dop(B) = op(A)ᵀ·dC, summed over the
