@@ -1,6 +1,21 @@
-import { ops } from '../../engine/index.ts';
+import { ops, type Engine } from '../../engine/index.ts';
 import { suite, expectClose, expectEqual, expectThrows, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
+
+/** Run `fn` with the name of every kernel the engine dispatches appended to `ran`. */
+async function withKernelLog(e: Engine, fn: (ran: string[]) => Promise<void>): Promise<void> {
+  const ran: string[] = [];
+  const dispatch = e.dispatch;
+  e.dispatch = function (this: typeof e, ...args: Parameters<typeof e.dispatch>) {
+    ran.push(args[0].name);
+    return dispatch.apply(this, args);
+  } as typeof e.dispatch;
+  try {
+    await fn(ran);
+  } finally {
+    e.dispatch = dispatch;
+  }
+}
 
 suite('elementwise', (test) => {
   test('binary ops broadcast like NumPy, odd shapes', async (e) => {
@@ -47,13 +62,7 @@ suite('elementwise', (test) => {
   // and every offset are multiples of 4: check both routes are taken where they should be and both
   // give the reference, including a last invocation with one vec4 and a tail the scalar kernel keeps.
   test('flat ops run on vec4s where counts and offsets allow, on floats otherwise; both match the reference', async (e) => {
-    const ran: string[] = [];
-    const dispatch = e.dispatch;
-    e.dispatch = function (this: typeof e, ...args: Parameters<typeof e.dispatch>) {
-      ran.push(args[0].name);
-      return dispatch.apply(this, args);
-    } as typeof e.dispatch;
-    try {
+    await withKernelLog(e, async (ran) => {
       for (const n of [4, 8, 12, 20, 1000, 1, 5, 7, 1001]) {
         const v4 = n % 4 === 0;
         const x = randomArray(n, n, 0.2, 2);
@@ -86,22 +95,14 @@ suite('elementwise', (test) => {
         expectClose(await y.data(), x.slice(cols), `slice of [3,${cols}]`, 0);
         y.dispose();
       }
-    } finally {
-      e.dispatch = dispatch;
-    }
+    });
   });
 
   // Strided map and zip have vec4 twins for views whose innermost dimension every operand reads
   // contiguously, with that length and every other stride and offset a multiple of 4.
   test('strided ops run on vec4s where every operand allows, on floats otherwise; both match the reference', async (e) => {
-    const ran: string[] = [];
-    const dispatch = e.dispatch;
-    e.dispatch = function (this: typeof e, ...args: Parameters<typeof e.dispatch>) {
-      ran.push(args[0].name);
-      return dispatch.apply(this, args);
-    } as typeof e.dispatch;
-    const kernels = () => ran.filter((k) => k.startsWith('elementwise.'));
-    try {
+    await withKernelLog(e, async (ran) => {
+      const kernels = () => ran.filter((k) => k.startsWith('elementwise.'));
       // [2,3,5,W] → [2,5,3,W]: the innermost dimension kept (W = 8: vec4s; 6: floats).
       for (const W of [8, 6]) {
         const x = randomArray(2 * 3 * 5 * W, 50 + W);
@@ -147,9 +148,7 @@ suite('elementwise', (test) => {
           y.dispose();
         }
       }
-    } finally {
-      e.dispatch = dispatch;
-    }
+    });
   });
 
   test('shape mismatch is a clear error', async (e) => {
