@@ -532,3 +532,56 @@ fn patches(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     }
   }
 }
+
+// The same copy a vec4 at a time, where every run of 4 taps along W is a vec4 of x and of cols
+// (KW and W multiples of 4; with TRANS also OW, so that 4 patches along W are a vec4 of colsT).
+// On a software adapter each storage access costs about as much as a vec4 one (PLATFORM.md), so
+// this moves 4 floats an access instead of 1. Without TRANS a thread copies one run of 4 taps of
+// one patch (DIR 0 or 1). With TRANS (DIR 0 only: the engine never writes colsT back) a thread
+// moves a 4×4 block, 4 patches along W × 4 taps, and transposes it in registers:
+//   x's 4 vec4s  a_i = x[.., (pw + i)·KW + kw .. + 3]   (patch pw + i, taps kw..kw+3)
+//   colsT's vec4s    colsT[n, q + k, p .. p + 3] = (a_0[k], a_1[k], a_2[k], a_3[k])
+@group(0) @binding(7) var<storage, read> src4: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> out4: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn patches4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.blocks) { return; }
+  let KW4 = u.KW / 4u;
+  let PW = select(u.OW, u.OW / 4u, TRANS);   // threads along W: patches, or blocks of 4 of them
+  var r = t;
+  let j = r % KW4; r /= KW4;
+  let kh = r % u.KH; r /= u.KH;
+  let kd = r % u.KD; r /= u.KD;
+  let ci = r % u.Cin; r /= u.Cin;
+  let pw = select(1u, 4u, TRANS) * (r % PW); r /= PW;
+  let ph = r % u.OH; r /= u.OH;
+  let pd = r % u.OD;
+  let n = r / u.OD;
+  let P = u.OD * u.OH * u.OW;
+  let p = (pd * u.OH + ph) * u.OW + pw;
+  let Q = u.Cin * kvol();
+  let q = ((ci * u.KD + kd) * u.KH + kh) * u.KW + 4u * j;
+  // Offsets in vec4s.
+  let xi = ((((n * u.Cin + ci) * u.D + pd * u.KD + kd) * u.H + ph * u.KH + kh) * u.W + pw * u.KW) / 4u + j;
+  if (!TRANS) {
+    let c = ((n * P + p) * Q + q) / 4u;
+    if (DIR == 0u) {
+      out4[c] = src4[xi];
+    } else {
+      out4[xi] = src4[c];
+    }
+    return;
+  }
+  let a0 = src4[xi];
+  let a1 = src4[xi + KW4];
+  let a2 = src4[xi + 2u * KW4];
+  let a3 = src4[xi + 3u * KW4];
+  let c = ((n * Q + q) * P + p) / 4u;
+  let row = P / 4u;   // from tap q to q + 1 in colsT
+  out4[c] = vec4f(a0.x, a1.x, a2.x, a3.x);
+  out4[c + row] = vec4f(a0.y, a1.y, a2.y, a3.y);
+  out4[c + 2u * row] = vec4f(a0.z, a1.z, a2.z, a3.z);
+  out4[c + 3u * row] = vec4f(a0.w, a1.w, a2.w, a3.w);
+}

@@ -25,6 +25,7 @@ const K = {
   backwardW: new Kernel('conv.backward_w', src, 'backward_w'),
   addBias: new Kernel('conv.add_bias', src, 'add_bias'),
   patches: new Kernel('conv.patches', src, 'patches'),
+  patches4: new Kernel('conv.patches4', src, 'patches4'),
 };
 
 /** Channels per thread in forward and dx (the packed weights are padded to a multiple). */
@@ -215,12 +216,25 @@ function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonl
 // (The matmul kernels read a transposed operand about as fast as a plain one, measured; this
 // arrangement needs no copy of W and gives the bias-free y directly.)
 
+/**
+ * Whether `patches4` can move the patches a vec4 at a time: every run of 4 taps along W starts on
+ * a vec4 of x and of cols (KW and W multiples of 4), and, into colsT, every 4 patches along W too
+ * (OW a multiple of 4). It writes colsT only forward (dir 0): nothing writes colsT back.
+ */
+export function patchesInVec4s(g: ConvGeometry, dir: 0 | 1, trans: boolean): boolean {
+  const [, , W] = g.input;
+  return g.kernel[2] % 4 === 0 && W % 4 === 0 && (!trans || (dir === 0 && g.output[2] % 4 === 0));
+}
+
 /** cols [N, P, Q] (or colsT [N, Q, P]) from x; or back into x (dir 1). */
 function launchPatches(src: Tensor, out: Tensor, g: ConvGeometry, dir: 0 | 1, trans: boolean): void {
   const e = src.engine;
-  const blocks = g.N * prod(g.output) * g.Cin * g.kernel[0] * g.kernel[1];
-  e.dispatch(K.patches, {
-    bindings: { src, out },
+  const rows = g.N * prod(g.output) * g.Cin * g.kernel[0] * g.kernel[1];
+  // patches4: a thread per run of 4 taps, or per block of 4 patches × 4 taps into colsT.
+  const v4 = patchesInVec4s(g, dir, trans);
+  const blocks = v4 ? (rows * g.kernel[2]) / (trans ? 16 : 4) : rows;
+  e.dispatch(v4 ? K.patches4 : K.patches, {
+    bindings: v4 ? { src4: src, out4: out } : { src, out },
     uniforms: uniforms(g, { blocks }),
     workgroups: e.grid1d(blocks, WG),
     constants: { DIR: dir, TRANS: trans ? 1 : 0 },

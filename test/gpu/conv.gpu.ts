@@ -5,7 +5,7 @@ import type { Engine, Tensor } from '../../engine/index.ts';
 import { ops } from '../../engine/index.ts';
 import type { ConvOptions } from '../../engine/ops/conv.ts';
 import { parseFixture, runFixture, formatResult } from '../../engine/golden/runner.ts';
-import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray, assets, CheckError } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray, assets, CheckError, withKernelLog } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 const prod = (v: readonly number[]) => v.reduce((p, d) => p * d, 1);
@@ -89,6 +89,29 @@ suite('conv', (test) => {
       { x: [2, 2, 8, 8, 8], w: [40, 2, 4, 4, 4], opts: { stride: 4 } },
     ];
     for (const [i, c] of cases.entries()) await checkAgainstRef(e, c, 100 + 10 * i, describe(c));
+  });
+
+  test('patch path: the copies move whole vec4s where the shapes allow, with the same result', async (e) => {
+    // Which copy kernels each case runs (forward, dx, dW): patches4 needs KW and W multiples of 4,
+    // and into colsT (the forward's layout) OW too.
+    const cases: [Case, string[]][] = [
+      // tiny's stem: colsT forward and the col2im of dx as vec4s; per-sample dW reuses colsT.
+      [{ x: [2, 1, 16, 16, 16], w: [8, 1, 4, 4, 4], opts: { stride: 4 } }, ['conv.patches4']],
+      // 2 vec4s of taps per kernel row; W = 36 leaves 4 cells past the last patch (dx zero there);
+      // N = 1, so dW takes the cols layout, also as vec4s.
+      [{ x: [1, 2, 4, 8, 36], w: [3, 2, 2, 4, 8], opts: { stride: [2, 4, 8] } }, ['conv.patches4']],
+      // OW = 3: colsT one float at a time; cols (dW over many weights) and dx as vec4s.
+      [{ x: [2, 2, 8, 8, 12], w: [40, 2, 4, 4, 4], opts: { stride: 4 } }, ['conv.patches', 'conv.patches4']],
+      // KW = 2: one float at a time throughout.
+      [{ x: [1, 2, 8, 12, 10], w: [3, 2, 4, 4, 2], opts: { stride: [4, 4, 2] }, bias: false }, ['conv.patches']],
+    ];
+    await withKernelLog(e, async (ran) => {
+      for (const [i, [c, want]] of cases.entries()) {
+        ran.length = 0;
+        await checkAgainstRef(e, c, 300 + 10 * i, describe(c));
+        expectEqual([...new Set(ran.filter((k) => k.startsWith('conv.patches')))].sort(), want, `${describe(c)}: copy kernels`);
+      }
+    });
   });
 
   test('patch path and direct kernels agree', async (e) => {

@@ -1,21 +1,6 @@
 import { ops, type Engine } from '../../engine/index.ts';
-import { suite, expectClose, expectEqual, expectThrows, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, randomArray, withKernelLog } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
-
-/** Run `fn` with the name of every kernel the engine dispatches appended to `ran`. */
-async function withKernelLog(e: Engine, fn: (ran: string[]) => Promise<void>): Promise<void> {
-  const ran: string[] = [];
-  const dispatch = e.dispatch;
-  e.dispatch = function (this: typeof e, ...args: Parameters<typeof e.dispatch>) {
-    ran.push(args[0].name);
-    return dispatch.apply(this, args);
-  } as typeof e.dispatch;
-  try {
-    await fn(ran);
-  } finally {
-    e.dispatch = dispatch;
-  }
-}
 
 suite('elementwise', (test) => {
   test('binary ops broadcast like NumPy, odd shapes', async (e) => {

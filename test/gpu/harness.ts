@@ -59,6 +59,21 @@ export async function expectThrows(fn: () => unknown, pattern: RegExp, what: str
   throw new CheckError(`${what}: did not throw`);
 }
 
+/** Run `fn` with the name of every kernel the engine dispatches appended to `ran`. */
+export async function withKernelLog(e: Engine, fn: (ran: string[]) => Promise<void>): Promise<void> {
+  const ran: string[] = [];
+  const dispatch = e.dispatch;
+  e.dispatch = function (this: typeof e, ...args: Parameters<typeof e.dispatch>) {
+    ran.push(args[0].name);
+    return dispatch.apply(this, args);
+  } as typeof e.dispatch;
+  try {
+    await fn(ran);
+  } finally {
+    e.dispatch = dispatch;
+  }
+}
+
 /** Seeded uniform values in [lo, hi) (mulberry32), so failures reproduce. */
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   let s = seed >>> 0;
