@@ -144,39 +144,95 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 // passes over the volume and two written copies of it. y [N, 4·C, OD, OH, OW]: statistic s of
 // channel c is channel s·C + c. A NaN takes over its cell's maximum and minimum (and so its mean
 // and spread), as in max_forward.
+// The running statistics of one cell. `take` keeps max_forward's NaN rule: a NaN replaces the
+// maximum and minimum and nothing replaces a NaN.
+struct Cell { sum: f32, sq: f32, hi: f32, lo: f32, first: bool }
+
+fn take(a: Cell, v: f32) -> Cell {
+  var b = a;
+  b.sum += v;
+  b.sq += v * v;
+  if (a.first || is_nan(v) || (v > a.hi && !is_nan(a.hi))) { b.hi = v; }
+  if (a.first || is_nan(v) || (v < a.lo && !is_nan(a.lo))) { b.lo = v; }
+  b.first = false;
+  return b;
+}
+
+// Writes cell t's four statistics into y's [N, 4·C, cells] layout.
+fn store_cell(t: u32, nc: u32, a: Cell) {
+  let k = f32(u.KD * u.KH * u.KW);
+  let mean = a.sum / k;
+  let cells = u.OD * u.OH * u.OW;
+  let n = nc / u.C;
+  let ch = nc % u.C;
+  let o = (n * 4u * u.C + ch) * cells + t % cells;
+  let step = u.C * cells;
+  y[o] = mean;
+  y[o + step] = a.hi;
+  y[o + 2u * step] = a.lo;
+  y[o + 3u * step] = sqrt(max(a.sq / k - mean * mean, 0.0));
+}
+
 @compute @workgroup_size(WG)
 fn cell_stats(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let t = linear(gid, nwg);
   if (t >= u.n) { return; }
   let w = window(t);
   let base = w.nc * u.D * u.H * u.W;
-  var sum = 0.0;
-  var sq = 0.0;
-  var hi_v = 0.0;
-  var lo_v = 0.0;
-  var first = true;
+  var a = Cell(0.0, 0.0, 0.0, 0.0, true);
   for (var d = lo(w.d0); d < hi(w.d0, u.KD, u.D); d++) {
     for (var h = lo(w.h0); h < hi(w.h0, u.KH, u.H); h++) {
       let row = base + (u32(d) * u.H + u32(h)) * u.W;
       for (var c = lo(w.w0); c < hi(w.w0, u.KW, u.W); c++) {
-        let v = x[row + u32(c)];
-        sum += v;
-        sq += v * v;
-        if (first || is_nan(v) || (v > hi_v && !is_nan(hi_v))) { hi_v = v; }
-        if (first || is_nan(v) || (v < lo_v && !is_nan(lo_v))) { lo_v = v; }
-        first = false;
+        a = take(a, x[row + u32(c)]);
       }
     }
   }
-  let k = f32(u.KD * u.KH * u.KW);
-  let mean = sum / k;
-  let cells = u.OD * u.OH * u.OW;
-  let n = w.nc / u.C;
-  let ch = w.nc % u.C;
-  let o = (n * 4u * u.C + ch) * cells + t % cells;
-  let step = u.C * cells;
-  y[o] = mean;
-  y[o + step] = hi_v;
-  y[o + 2u * step] = lo_v;
-  y[o + 3u * step] = sqrt(max(sq / k - mean * mean, 0.0));
+  store_cell(t, w.nc, a);
+}
+
+// The same, reading 4 voxels of a row as one vec4 where every cell row is whole vec4s (no
+// padding; KW, SW and W multiples of 4, so each cell starts on a vec4): a quarter of the loads,
+// which on a software adapter cost far more than the arithmetic (PLATFORM.md), and no branch per
+// voxel. Four lanes of sums, maxima and minima run side by side and meet at the end; a NaN is
+// kept aside (nan4) and, as in take(), becomes the cell's maximum and minimum (WGSL's max and
+// min leave NaNs to the implementation, so they are not trusted with one).
+@group(0) @binding(1) var<storage, read> x4: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn cell_stats4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = linear(gid, nwg);
+  if (t >= u.n) { return; }
+  let w = window(t);
+  let base = w.nc * u.D * u.H * u.W;
+  let first = x4[(base + (u32(w.d0) * u.H + u32(w.h0)) * u.W + u32(w.w0)) / 4u];
+  var sum4 = vec4f(0.0);
+  var sq4 = vec4f(0.0);
+  var hi4 = first;
+  var lo4 = first;
+  var nan4 = vec4f(0.0);
+  var has_nan = vec4<bool>(false);
+  for (var d = w.d0; d < w.d0 + i32(u.KD); d++) {
+    for (var h = w.h0; h < w.h0 + i32(u.KH); h++) {
+      let row = (base + (u32(d) * u.H + u32(h)) * u.W + u32(w.w0)) / 4u;
+      for (var c = 0u; c < u.KW / 4u; c++) {
+        let v = x4[row + c];
+        sum4 += v;
+        sq4 += v * v;
+        hi4 = max(hi4, v);
+        lo4 = min(lo4, v);
+        let isnan = (bitcast<vec4u>(v) & vec4u(0x7fffffffu)) > vec4u(0x7f800000u);
+        nan4 = select(nan4, v, isnan);
+        has_nan = has_nan | isnan;
+      }
+    }
+  }
+  var a = Cell(sum4.x + sum4.y + sum4.z + sum4.w, sq4.x + sq4.y + sq4.z + sq4.w,
+               max(max(hi4.x, hi4.y), max(hi4.z, hi4.w)), min(min(lo4.x, lo4.y), min(lo4.z, lo4.w)), false);
+  if (any(has_nan)) {
+    let v = select(select(select(nan4.w, nan4.z, has_nan.z), nan4.y, has_nan.y), nan4.x, has_nan.x);
+    a.hi = v;
+    a.lo = v;
+  }
+  store_cell(t, w.nc, a);
 }

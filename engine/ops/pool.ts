@@ -15,6 +15,7 @@ const K = {
   max: new Kernel('pool.max_forward', src, 'max_forward'),
   backward: new Kernel('pool.backward', src, 'backward'),
   cellStats: new Kernel('pool.cell_stats', src, 'cell_stats'),
+  cellStats4: new Kernel('pool.cell_stats4', src, 'cell_stats4'),
 };
 
 export interface PoolOptions {
@@ -143,7 +144,10 @@ export function cellStats3d(x: Tensor, cell: number | readonly number[]): Tensor
   const e = x.engine;
   const y = e.empty([g.N, CELL_STAT_NAMES.length * g.C, ...g.output]);
   const cells = g.NC * prod(g.output);
-  if (cells > 0) e.dispatch(K.cellStats, { bindings: { x, y }, uniforms: uniforms(g, cells), workgroups: e.grid1d(cells, WG) });
+  if (cells === 0) return y;
+  // cell_stats4 reads a vec4 at a time where each cell's rows are whole, aligned vec4s.
+  const v4 = g.kernel[2] % 4 === 0 && g.stride[2] % 4 === 0 && g.input[2] % 4 === 0 && g.padding.every((p) => p === 0);
+  e.dispatch(v4 ? K.cellStats4 : K.cellStats, { bindings: v4 ? { x4: x, y } : { x, y }, uniforms: uniforms(g, cells), workgroups: e.grid1d(cells, WG) });
   return y;
 }
 

@@ -1,11 +1,11 @@
 // avg / max pool3d on the GPU: kernels against the TypeScript references on odd shapes, the
 // PyTorch fixtures, finite differences, ties, and refusals. The fused cell statistics against
 // their reference and against the four pools they replace (which the fixtures check).
-import type { Engine } from '../../engine/index.ts';
+import type { Engine, Tensor } from '../../engine/index.ts';
 import { ops } from '../../engine/index.ts';
 import type { PoolOptions } from '../../engine/ops/pool.ts';
 import { parseFixture, runFixture, formatResult } from '../../engine/golden/runner.ts';
-import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray, assets, CheckError } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray, assets, CheckError, withKernelLog } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 const prod = (v: readonly number[]) => v.reduce((p, d) => p * d, 1);
@@ -94,12 +94,24 @@ suite('pool', (test) => {
   test('cellStats3d: mean, max, min, spread per cell in one pass, against its reference and the four pools', async (e) => {
     // Several channels, cells that are not cubes, inputs the cells do not tile, one planted extreme
     // of each sign per cell, so that max and min are not the same cell's neighbours.
-    const cases: [number[], number[]][] = [[[2, 3, 9, 10, 11], [4, 3, 5]], [[1, 1, 16, 16, 16], [8, 8, 8]], [[3, 2, 4, 4, 4], [1, 2, 4]]];
-    for (const [i, [xs, cell]] of cases.entries()) {
+    // Cells whose rows are whole vec4s (cell and W multiples of 4) take cell_stats4, the rest
+    // cell_stats.
+    const cases: [number[], number[], string][] = [
+      [[2, 3, 9, 10, 11], [4, 3, 5], 'pool.cell_stats'],
+      [[1, 1, 16, 16, 16], [8, 8, 8], 'pool.cell_stats4'],
+      [[3, 2, 4, 4, 4], [1, 2, 4], 'pool.cell_stats4'],
+      [[1, 2, 5, 6, 20], [2, 3, 8], 'pool.cell_stats4'],   // W = 20: 4 voxels past the last cell
+      [[1, 2, 4, 4, 18], [2, 2, 4], 'pool.cell_stats'],    // W = 18: rows off the vec4s
+    ];
+    for (const [i, [xs, cell, kernel]] of cases.entries()) {
       const xd = randomArray(prod(xs), 300 + i);
       for (let j = 0; j < xd.length; j += 37) xd[j] = j % 2 ? 9 : -9;
       const x = e.tensor(xd, xs);
-      const y = ops.cellStats3d(x, cell);
+      let y!: Tensor;
+      await withKernelLog(e, async (ran) => {
+        y = ops.cellStats3d(x, cell);
+        expectEqual(ran, [kernel], `cellStats3d x[${xs}] cell [${cell}]: kernel`);
+      });
       const what = `cellStats3d x[${xs}] cell [${cell}]`;
       const out = [xs[0], 4 * xs[1], ...xs.slice(2).map((d, a) => Math.floor(d / cell[a]))];
       expectEqual([...y.shape], out, `${what} shape`);
@@ -115,12 +127,16 @@ suite('pool', (test) => {
       for (const t of [x, y, composed, ...parts]) t.dispose();
     }
     // A NaN takes over its cell's maximum and minimum (as max_pool3d's), and only its cell's.
-    const nan = new Float32Array(16).fill(1);
-    nan[3] = NaN;
-    const xn = e.tensor(nan, [1, 1, 2, 2, 4]);
-    const yn = (await ops.cellStats3d(xn, [2, 2, 2]).data()) as Float32Array;
-    expectTrue(yn[2] === 1 && yn[4] === 1 && Number.isNaN(yn[3]) && Number.isNaN(yn[5]), `NaN in the second cell only: max [${yn[2]}, ${yn[3]}], min [${yn[4]}, ${yn[5]}]`);
-    xn.dispose();
+    // Both kernels: cells of 2 voxels along W (cell_stats) and of 4 (cell_stats4), the NaN in the
+    // middle of the second cell's first row.
+    for (const cw of [2, 4]) {
+      const nan = new Float32Array(16 * cw / 2).fill(1);
+      nan[cw + 1] = NaN;
+      const xn = e.tensor(nan, [1, 1, 2, 2, 2 * cw]);
+      const yn = (await ops.cellStats3d(xn, [2, 2, cw]).data()) as Float32Array;
+      expectTrue(yn[2] === 1 && yn[4] === 1 && Number.isNaN(yn[3]) && Number.isNaN(yn[5]), `cells of ${cw} along W, NaN in the second cell only: max [${yn[2]}, ${yn[3]}], min [${yn[4]}, ${yn[5]}]`);
+      xn.dispose();
+    }
     const g = e.tensor(randomArray(8, 1), [1, 1, 2, 2, 2]);
     g.requiresGrad = true;
     await expectThrows(() => ops.cellStats3d(g, 2), /requires a gradient, and cell statistics have none/, 'a tensor that needs a gradient is refused');
