@@ -36,6 +36,7 @@ const spec: OptionSpec = {
   'distill-from': { type: 'number', help: "step at which distillation starts (default: the config's; 0 = from the start)" },
   'distill-ramp': { type: 'number', help: "steps over which the distillation weights then rise to full (default: the config's)" },
   patients: { type: 'number', help: "training patients rendered once and reused (default: the config's); 0 renders a new patient for every sample" },
+  stratify: { type: 'number', help: 'share of steps (0–1) whose batch is patients with about as many findings as a random first one (default 0)' },
   seed: { type: 'number', help: "seed of patients, pairing and batch order (default: the config's)" },
   eval: { type: 'boolean', default: true, help: 'zero-shot AUC on the held-out cohort at the end (--no-eval)' },
 };
@@ -95,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     ct: { width: num('ct-width'), depth: num('ct-depth'), pool: poolOverride(a), poolMax: o['pool-max'] as boolean | undefined, ...stemOverride(o.stem), ...stemMaxOverride(o['stem-max']), ...statsOverride(o.stats), ...standardiseOverride(o.standardise) },
     text: { maxLen: num('text-len'), init: o['text-init'] as 'scratch' | 'expert' | undefined, sentences: o['text-sentences'] as boolean | undefined },
     expert: { steps: num('expert-steps') },
-    data: { trainPatients: num('patients') },
+    data: { trainPatients: num('patients'), stratify: num('stratify') },
     loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp'), fnGraded: num('fn-graded') },
   });
   const r = await runTrainJob({

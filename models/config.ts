@@ -157,6 +157,13 @@ export interface BiudConfig {
     retrievalTopK: number;
     /** Training patients rendered once and reused (default 256); 0 renders a new patient for every sample. */
     trainPatients?: number;
+    /**
+     * Share of steps (0–1, default 0) whose batch is drawn from pool patients with about as many
+     * findings as a first, random one (models/train/cohort-data.ts, trainBatch), so that how
+     * abnormal a chest is cannot tell the batch's pairs apart and the contrast must use which
+     * findings it shows.
+     */
+    stratify?: number;
   };
 }
 

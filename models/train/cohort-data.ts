@@ -134,6 +134,9 @@ export class CohortData implements BiudData {
   /** The fixed training patients: seed and finding set (`volumeSeed` of a CtItem points here). */
   readonly patients: { seed: number; labels: Uint8Array }[];
   private readonly trainBySet: Map<string, number[]>;
+  /** Pool patients in order of how many findings they have (for stratified batches). */
+  private readonly byCount: number[];
+  private readonly stratify: number;
   private readonly heldoutBySet: Map<string, number[]>;
   private readonly ctCache: RenderedRows;
   private readonly xrayCache: RenderedRows;
@@ -155,6 +158,10 @@ export class CohortData implements BiudData {
       seed: streamSeed(streamSeed(seed, 0x7a11), i),
       labels: this.ctReports[Math.floor(rng() * this.ctReports.length)].labels.slice(),
     }));
+    const count = (l: Uint8Array) => l.reduce((a, b) => a + b, 0);
+    this.byCount = this.patients.map((_, i) => i).sort((a, b) => count(this.patients[a].labels) - count(this.patients[b].labels) || a - b);
+    this.stratify = cfg.data.stratify ?? 0;
+    if (!(this.stratify >= 0 && this.stratify <= 1)) throw new BiudError(`data.stratify must be a share of steps in [0, 1], got ${this.stratify}`);
     // The X-ray pool: the expert's training set and the retrieval targets; each image a patient of
     // its own, paired with a real IU report whose findings it shows.
     const xr = mulberry32(streamSeed(seed, 0x3a71));
@@ -179,6 +186,16 @@ export class CohortData implements BiudData {
     }
     if (batch > P) throw new BiudError(`a batch of ${batch} needs at least ${batch} training patients, the pool has ${P}`);
     const chosen = new Set<number>();
+    // A stratified batch: a random first patient, the rest from the 4·batch patients nearest it in
+    // the order of finding counts. (The draw that decides is made only when stratify > 0, so runs
+    // without it keep their batches.)
+    if (this.stratify > 0 && rng() < this.stratify) {
+      const first = Math.floor(rng() * P);
+      const w = Math.min(P, 4 * batch);
+      const at = Math.min(Math.max(0, this.byCount.indexOf(first) - (w >> 1)), P - w);
+      chosen.add(first);
+      while (chosen.size < batch) chosen.add(this.byCount[at + Math.floor(rng() * w)]);
+    }
     while (chosen.size < batch) chosen.add(Math.floor(rng() * P));
     return [...chosen].map((p) => {
       const labels = this.patients[p].labels;

@@ -6,6 +6,8 @@ import { reportsFromCsv, splitReports, makeCohort, prevalence, CT_REPORTS_PATH, 
 import { NUM_FINDINGS, FINDINGS } from '../../models/data/findings.ts';
 import { xrayReportsFromArchive, makeXrayCohort, imageSpec, IU_REPORTS_PATH } from '../../models/data/xray.ts';
 import { XRAY_OBSERVABLE } from '../../models/text/findings.ts';
+import { CohortData } from '../../models/train/cohort-data.ts';
+import { getConfig } from '../../models/config.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const reports = reportsFromCsv(readFileSync(root + CT_REPORTS_PATH), CT_REPORTS_PATH);
@@ -108,4 +110,35 @@ describe('X-ray cohort', () => {
     const want = prevalence(xr.map((r) => r.labels)), got = prevalence(train.map((i) => i.labels));
     for (let k = 0; k < NUM_FINDINGS; k++) expect(Math.abs(got[k] - want[k])).toBeLessThan(0.035);
   }, 60_000);
+});
+
+const xrays = await xrayReportsFromArchive(new Uint8Array(readFileSync(root + IU_REPORTS_PATH)));
+
+describe('stratified training batches', () => {
+  const data = (stratify?: number) => new CohortData(reports, xrays, 1, getConfig('tiny', stratify === undefined ? {} : { data: { stratify } }), 960);
+  const count = (l: Uint8Array) => l.reduce((a, b) => a + b, 0);
+  const spread = (items: { labels: Uint8Array }[]) => Math.max(...items.map((it) => count(it.labels))) - Math.min(...items.map((it) => count(it.labels)));
+  const meanSpread = (d: CohortData) => Array.from({ length: 60 }, (_, s) => spread(d.trainBatch(s, 16))).reduce((a, b) => a + b, 0) / 60;
+
+  it('draws every batch from patients with about as many findings as its first (stratify 1)', () => {
+    const strat = data(1), plain = data();
+    const s = meanSpread(strat), p = meanSpread(plain);
+    // Random batches of 16 span most of the range of finding counts; stratified ones a count or two.
+    expect(p).toBeGreaterThan(5);
+    expect(s).toBeLessThan(2.5);
+    for (const step of [0, 7, 59]) {
+      const b = strat.trainBatch(step, 16);
+      expect(new Set(b.map((it) => it.volumeSeed)).size).toBe(16);
+      expect(strat.trainBatch(step, 16)).toEqual(b);   // a function of the step: --resume sees the same batch
+    }
+  });
+
+  it('leaves the batches of runs without it as they were, and mixes at a share in between', () => {
+    const plain = data(), zero = data(0), half = data(0.5);
+    for (const step of [0, 3, 100]) expect(zero.trainBatch(step, 16)).toEqual(plain.trainBatch(step, 16));
+    const h = meanSpread(half);
+    expect(h).toBeGreaterThan(meanSpread(data(1)));
+    expect(h).toBeLessThan(meanSpread(plain));
+    expect(() => data(1.5)).toThrow(/data.stratify must be a share of steps in \[0, 1\], got 1.5/);
+  });
 });
