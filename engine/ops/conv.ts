@@ -221,7 +221,7 @@ function directBackwardW(gy: Tensor, x: Tensor, g: ConvGeometry, wShape: readonl
  * a vec4 of x and of cols (KW and W multiples of 4), and, into colsT, every 4 patches along W too
  * (OW a multiple of 4). It writes colsT only forward (dir 0): nothing writes colsT back.
  */
-export function patchesInVec4s(g: ConvGeometry, dir: 0 | 1, trans: boolean): boolean {
+function patchesInVec4s(g: ConvGeometry, dir: 0 | 1, trans: boolean): boolean {
   const [, , W] = g.input;
   return g.kernel[2] % 4 === 0 && W % 4 === 0 && (!trans || (dir === 0 && g.output[2] % 4 === 0));
 }
