@@ -13,8 +13,11 @@ const e = await createNodeEngine();
 const cfg = getConfig('tiny', JSON.parse(process.env.CFG ?? '{}'));
 const data = await loadCohortData(diskAssets(), cfg);
 const store = new ParamStore(e, cfg.seed);
-new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+const encoder = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
 store.finalize();
+// The config's standardisation (ct.standardise) fitted as BIUD's trainer does, on 960 training volumes.
+const B = cfg.train.batch;
+encoder.fitStandardisation((r) => data.renderCt(e, data.trainBatch(r, B), cfg), Math.ceil(960 / B));
 const tuner = await FineTuner.from(e, cfg, store);
 const steps = Number(process.argv[2] ?? 200);
 const t0 = performance.now();
