@@ -10,7 +10,7 @@ import * as ops from '../engine/ops/index.ts';
 import { VisionEncoder } from './vision-encoder.ts';
 import { TextEncoder, type TextBatch } from './text-encoder.ts';
 import { Linear } from './nn.ts';
-import { Temperature, rocoLoss, pairLoss, relationLoss, distillFactor } from './losses.ts';
+import { Temperature, rocoLoss, pairLoss, relationLoss, sentenceLoss, distillFactor, type SentenceTargetTensors } from './losses.ts';
 import type { BiudConfig } from './config.ts';
 
 /** Everything one training step needs, already on the GPU. */
@@ -30,6 +30,8 @@ export interface StepInputs {
   mlmLabels?: Tensor;
   /** Distillation: int32 [B] rows of the expert feature table (the retrieved X-rays). */
   xrayRows?: Tensor;
+  /** L_sent (config `loss.sentences`): the batch's finding sentences [S, Ts] and their targets. */
+  sentences?: SentenceTargetTensors & { ids: Tensor; mask: Tensor };
 }
 
 export interface LossSwitches {
@@ -45,9 +47,10 @@ export interface StepLosses {
   efm: Tensor | null;
   pair: Tensor | null;
   rel: Tensor | null;
+  sent: Tensor | null;
 }
 
-export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel'] as const;
+export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel', 'sent'] as const;
 
 export class Biud {
   readonly store: ParamStore;
@@ -94,7 +97,13 @@ export class Biud {
       const f = distillFactor(step, L.distillFrom, L.distillRamp);
       if (f > 0) total = ops.add(total, ops.add(ops.scale(pair, f * L.pair), ops.scale(rel, f * L.rel)));
     }
-    return { total, roco, efm, pair, rel };
+    let sent: Tensor | null = null;
+    if (inputs.sentences && L.sentences) {
+      const sentences = this.text.forward({ ids: inputs.sentences.ids, mask: inputs.sentences.mask });
+      sent = sentenceLoss(ct.embedding, sentences.embedding, inputs.sentences, this.temperature.value());
+      total = ops.add(total, ops.scale(sent, L.sentences));
+    }
+    return { total, roco, efm, pair, rel, sent };
   }
 
   /** CT embeddings [B, embedDim] for inference (no gradient). */

@@ -102,6 +102,12 @@ export interface LossConfig {
    * Jaccard index (two normal reports: 1), γ this value; 0 or absent keeps the binary rule.
    */
   fnGraded?: number;
+  /**
+   * λ of L_sent (losses.ts): the CT embeddings against each finding sentence of the batch's
+   * reports, every CT whose report agrees with a sentence its positive (models/text/sentence-targets.ts).
+   * 0 or absent: off, as in the paper.
+   */
+  sentences?: number;
   efm: number;
   pair: number;
   rel: number;
@@ -326,6 +332,8 @@ export function validate(c: BiudConfig): void {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new BiudError(`${c.name}: ${k} must be a whole number of steps ≥ 0, got ${v}`);
   }
   const g = c.loss.fnGraded;
+  const ls = c.loss.sentences;
+  if (ls !== undefined && !(Number.isFinite(ls) && ls >= 0)) throw new BiudError(`${c.name}: loss.sentences (the weight of L_sent) must be ≥ 0, got ${ls}`);
   if (g !== undefined && !(Number.isFinite(g) && g >= 0)) throw new BiudError(`${c.name}: fnGraded (the exponent γ of graded false negatives) must be ≥ 0, got ${g}`);
   const keep = c.loss.sentenceKeep;
   if (keep !== undefined && !(keep > 0 && keep <= 1)) throw new BiudError(`${c.name}: sentenceKeep must be in (0, 1], got ${keep}`);

@@ -53,6 +53,67 @@ export function relationLoss(ct: Tensor, xray: Tensor, tau: number): Tensor {
   return ops.mean(ops.sum(ops.mul(p, ops.sub(logP, logQ)), -1));
 }
 
+/** A batch's finding sentences as targets of L_sent (models/text/sentence-targets.ts makes them). */
+export interface SentenceTargetTensors {
+  /** [B, S]: each CT's row of agreeing sentences, normalised to sum 1 (all 0 where none agrees). */
+  rowTargets: Tensor;
+  /** [B, S]: each sentence's column of CTs it describes, normalised (all 0 for padding). */
+  colTargets: Tensor;
+  /** [1, S]: 0 for a sentence, −1e4 for a padding column (kept out of the CTs' softmaxes). */
+  colBias: Tensor;
+  /** CT rows with at least one sentence, and sentences (not padding). */
+  rows: number;
+  cols: number;
+}
+
+/**
+ * L_sent (config `loss.sentences`): CT embeddings [B, d] against the batch's finding-sentence
+ * embeddings [S, d], logits ĉ·ŝᵀ/τ, with many positives on both sides:
+ *
+ *   L_sent = ½ ( −(1/rows) Σ_b Σ_s R_bs log softmax_s(logits_b) − (1/cols) Σ_s Σ_b C_bs log softmax_b(logits_s) )
+ *
+ * R, C: the agreement matrix normalised by row and by column. models/text/sentence-targets.ts says why.
+ */
+export function sentenceLoss(ct: Tensor, sent: Tensor, t: SentenceTargetTensors, temperature: Tensor | number): Tensor {
+  const sim = ops.matmul(l2normalize(ct), l2normalize(sent), { transB: true });
+  const logits = ops.add(typeof temperature === 'number' ? ops.scale(sim, 1 / temperature) : ops.div(sim, temperature), t.colBias);
+  const toSentences = ops.sum(ops.mul(t.rowTargets, ops.logSoftmax(logits, -1)));
+  const toCts = ops.sum(ops.mul(t.colTargets, ops.logSoftmax(logits, 0)));
+  return ops.add(ops.scale(toSentences, -0.5 / Math.max(1, t.rows)), ops.scale(toCts, -0.5 / Math.max(1, t.cols)));
+}
+
+/** Reference L_sent on the CPU in double precision: rows of ct [B][d] and sent [S][d], agreement [B][S] (0/1). */
+export function sentenceLossRef(ct: ArrayLike<number>[], sent: ArrayLike<number>[], agree: ArrayLike<number>[], tau: number): number {
+  const unit = (v: ArrayLike<number>) => {
+    const n = Math.sqrt(Array.from(v).reduce((a, x) => a + x * x, 0)) || 1;
+    return Array.from(v, (x) => x / n);
+  };
+  const c = ct.map(unit), s = sent.map(unit);
+  const L = c.map((a) => s.map((b) => a.reduce((acc, x, k) => acc + x * b[k], 0) / tau));
+  const lse = (xs: number[]) => {
+    const m = Math.max(...xs);
+    return m + Math.log(xs.reduce((acc, x) => acc + Math.exp(x - m), 0));
+  };
+  let rowLoss = 0, rows = 0;
+  L.forEach((row, b) => {
+    const n = Array.from(agree[b]).reduce((a, x) => a + x, 0);
+    if (!n) return;
+    rows++;
+    const z = lse(row);
+    row.forEach((x, j) => (rowLoss -= (agree[b][j] / n) * (x - z)));
+  });
+  let colLoss = 0, cols = 0;
+  s.forEach((_, j) => {
+    const col = L.map((row) => row[j]);
+    const n = agree.reduce((a, r) => a + r[j], 0);
+    if (!n) return;
+    cols++;
+    const z = lse(col);
+    col.forEach((x, b) => (colLoss -= (agree[b][j] / n) * (x - z)));
+  });
+  return 0.5 * (rowLoss / Math.max(1, rows) + colLoss / Math.max(1, cols));
+}
+
 /** Reference L_rel on the CPU (rows of ct and xray as arrays), for tests. */
 export function relationLossRef(ct: Float32Array[], xray: Float32Array[], tau: number): number {
   const norm = (v: Float32Array) => {

@@ -10,6 +10,7 @@ import type { CtItem, Report } from './data.ts';
 import { cosineRows } from '../retrieval.ts';
 import { splitSentences } from '../text/sentences.ts';
 import { mulberry32 } from '../text/rng.ts';
+import { sentenceTargets } from '../text/sentence-targets.ts';
 
 /**
  * Sentence sampling: each sentence of `text` kept with probability `keep` (at least one), in its
@@ -142,6 +143,43 @@ export interface HostBatch extends HostText {
   corrections: Correction[];
   /** Per item: which token positions were masked (for the EFM panel). */
   masked: number[][];
+  /** L_sent's finding sentences (config `loss.sentences`), SENTENCE_CAP rows of SENTENCE_LEN tokens. */
+  sentences?: HostSentences;
+}
+
+/** Finding sentences per batch for L_sent, and the tokens each is read as. */
+export const SENTENCE_CAP = 64;
+export const SENTENCE_LEN = 32;
+
+export interface HostSentences extends HostText {
+  texts: string[];
+  rowTargets: Float32Array;
+  colTargets: Float32Array;
+  colBias: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** L_sent's inputs: the sentences padded to SENTENCE_CAP rows (an empty text each), targets normalised. */
+export function hostSentences(tok: ReportTokenizer, texts: readonly string[], labels: readonly ArrayLike<number>[], seed: number): HostSentences {
+  const B = texts.length, S = SENTENCE_CAP;
+  const st = sentenceTargets(texts, labels, S, seed);
+  const enc = encodeTexts(tok, Array.from({ length: S }, (_, s) => st.sentences[s] ?? ''), SENTENCE_LEN, false);
+  const rowTargets = new Float32Array(B * S), colTargets = new Float32Array(B * S), colBias = new Float32Array(S).fill(-1e4);
+  let rows = 0;
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    for (let s = 0; s < S; s++) n += st.agree[b * S + s];
+    if (n) rows++;
+    for (let s = 0; s < S; s++) rowTargets[b * S + s] = n ? st.agree[b * S + s] / n : 0;
+  }
+  for (let s = 0; s < st.sentences.length; s++) {
+    colBias[s] = 0;
+    let n = 0;
+    for (let b = 0; b < B; b++) n += st.agree[b * S + s];
+    for (let b = 0; b < B; b++) colTargets[b * S + s] = n ? st.agree[b * S + s] / n : 0;
+  }
+  return { ids: enc.ids, mask: enc.mask, texts: st.sentences, rowTargets, colTargets, colBias, rows, cols: st.sentences.length };
 }
 
 /** The CPU side of a step, a pure function of its arguments (so resumed runs match). */
@@ -176,7 +214,9 @@ export function hostBatch(
   });
   const fn = falseNegatives(step, items, reports, reportEmbeddings, embeddingDim, cfg.loss);
   const xrayRows = Int32Array.from(items, (it) => (retrievalTarget ? retrievalTarget[it.report] : 0));
+  const sentences = cfg.loss.sentences ? hostSentences(tok, texts, items.map((it) => reports[it.report].labels), (cfg.seed * 65_537 + step * 977) >>> 0) : undefined;
   return {
+    sentences,
     ids: text.ids, mask: text.mask, positions: text.positions, pool: text.pool, maskedIds, masked,
     mlmPositions: Int32Array.from(positions), mlmLabels: Int32Array.from(labels),
     targets: fn.targets, corrections: fn.corrections, xrayRows,
@@ -195,5 +235,14 @@ export function uploadBatch(e: Engine, h: HostBatch, B: number, T: number): Omit
     mlmLabels: h.mlmLabels.length ? e.tensor(h.mlmLabels, [h.mlmLabels.length], 'int32') : undefined,
     targets: e.tensor(h.targets, [B, B]),
     xrayRows: e.tensor(h.xrayRows, [B], 'int32'),
+    sentences: h.sentences && {
+      ids: e.tensor(h.sentences.ids, [SENTENCE_CAP, SENTENCE_LEN], 'int32'),
+      mask: e.tensor(h.sentences.mask, [SENTENCE_CAP, SENTENCE_LEN], 'int32'),
+      rowTargets: e.tensor(h.sentences.rowTargets, [B, SENTENCE_CAP]),
+      colTargets: e.tensor(h.sentences.colTargets, [B, SENTENCE_CAP]),
+      colBias: e.tensor(h.sentences.colBias, [1, SENTENCE_CAP]),
+      rows: h.sentences.rows,
+      cols: h.sentences.cols,
+    },
   };
 }

@@ -8,6 +8,7 @@ import './norm.gpu.ts';
 import './activation.gpu.ts';
 import './softmax.gpu.ts';
 import './contrastive.gpu.ts';
+import './losses.gpu.ts';
 import './cross-entropy.gpu.ts';
 import './adamw.gpu.ts';
 import './conv.gpu.ts';

@@ -18,6 +18,7 @@ describe('getConfig', () => {
     expect(() => getConfig('tiny', { ct: { pool: 'max' as 'mean' } })).toThrow(/pool "max"/);
     expect(() => getConfig('tiny', { loss: { sentenceKeep: 0 } })).toThrow(/sentenceKeep/);
     expect(() => getConfig('tiny', { loss: { fnGraded: -1 } })).toThrow(/fnGraded/);
+    expect(() => getConfig('tiny', { loss: { sentences: -1 } })).toThrow(/L_sent/);
     expect(() => getConfig('tiny', { loss: { sentenceKeep: 1.5 } })).toThrow(/sentenceKeep/);
     expect(() => getConfig('huge')).toThrow(/unknown config "huge"/);
   });

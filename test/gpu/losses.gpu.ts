@@ -1,0 +1,82 @@
+// BIUD's composed loss terms (models/losses.ts) against their CPU references, and their
+// gradients by finite differences: L_pair, L_rel (the relation term) and L_sent.
+import type { Engine } from '../../engine/index.ts';
+import { pairLoss, pairLossRef, relationLoss, relationLossRef, sentenceLoss, sentenceLossRef } from '../../models/losses.ts';
+import { suite, expectClose, randomArray } from './harness.ts';
+import { gradCheck } from './gradcheck.ts';
+
+const rows = (a: Float32Array, n: number, d: number) => Array.from({ length: n }, (_, i) => a.subarray(i * d, (i + 1) * d));
+
+/** An agreement matrix [B][S] with an empty CT row and an empty sentence column, and L_sent's tensors for it. */
+function sentenceCase(e: Engine, B: number, S: number, seed: number) {
+  const r = randomArray(B * S, seed, 0, 1);
+  const agree: number[][] = Array.from({ length: B }, (_, b) => Array.from({ length: S }, (_, s) => (b === 0 || s === S - 1 ? 0 : r[b * S + s] < 0.4 ? 1 : 0)));
+  agree[1][0] = 1;
+  const rowT = new Float32Array(B * S), colT = new Float32Array(B * S);
+  agree.forEach((row, b) => {
+    const n = row.reduce((a, x) => a + x, 0);
+    row.forEach((x, s) => (rowT[b * S + s] = n ? x / n : 0));
+  });
+  for (let s = 0; s < S; s++) {
+    const n = agree.reduce((a, row) => a + row[s], 0);
+    for (let b = 0; b < B; b++) colT[b * S + s] = n ? agree[b][s] / n : 0;
+  }
+  const nRows = agree.filter((row) => row.some(Boolean)).length;
+  const nCols = Array.from({ length: S }, (_, s) => agree.some((row) => row[s])).filter(Boolean).length;
+  const targets = () => ({ rowTargets: e.tensor(rowT, [B, S]), colTargets: e.tensor(colT, [B, S]), colBias: e.tensor(new Float32Array(S), [1, S]), rows: nRows, cols: nCols });
+  return { agree, targets };
+}
+
+suite('losses', (test) => {
+  test('L_pair and L_rel match their references (the relation term leaves the diagonal out)', async (e) => {
+    for (const [k, [n, d]] of ([[4, 3], [16, 64], [9, 256]] as const).entries()) {
+      const a = randomArray(n * d, 10 + k), b = randomArray(n * d, 20 + k);
+      const tau = 0.1 + 0.2 * k;
+      const pair = e.scope(() => e.keep(pairLoss(e.tensor(a, [n, d]), e.tensor(b, [n, d]))));
+      const rel = e.scope(() => e.keep(relationLoss(e.tensor(a, [n, d]), e.tensor(b, [n, d]), tau)));
+      expectClose(await pair.data(), [pairLossRef(rows(a, n, d), rows(b, n, d))], `L_pair n ${n} d ${d}`, 1e-5, 1e-5);
+      expectClose(await rel.data(), [relationLossRef(rows(a, n, d), rows(b, n, d), tau)], `L_rel n ${n} d ${d} τ ${tau}`, 1e-5, 1e-4);
+      pair.dispose();
+      rel.dispose();
+    }
+  });
+
+  test('L_pair and L_rel gradients (finite differences; the teacher is held fixed in L_rel)', async (e) => {
+    const n = 4, d = 3;
+    const inputs = [{ data: randomArray(n * d, 3), shape: [n, d] }, { data: randomArray(n * d, 4), shape: [n, d] }];
+    await gradCheck(e, 'L_pair', inputs, ([a, b]) => pairLoss(a, b).reshape([1]), 1e-2, 3e-2);
+    await gradCheck(e, 'L_rel', [inputs[0], { ...inputs[1], grad: false }], ([a, b]) => relationLoss(a, b, 0.5).reshape([1]), 1e-2, 3e-2);
+  });
+
+  test('L_sent matches its reference: many positives a row and a column, an empty row, padding columns', async (e) => {
+    for (const [k, [B, S, d]] of ([[4, 6, 3], [16, 64, 64], [5, 9, 256]] as const).entries()) {
+      const c = randomArray(B * d, 30 + k), s = randomArray(S * d, 40 + k);
+      const { agree, targets } = sentenceCase(e, B, S, 50 + k);
+      const tau = 0.07 + 0.1 * k;
+      const got = e.scope(() => e.keep(sentenceLoss(e.tensor(c, [B, d]), e.tensor(s, [S, d]), targets(), e.tensor([tau], [1]))));
+      expectClose(await got.data(), [sentenceLossRef(rows(c, B, d), rows(s, S, d), agree, tau)], `L_sent B ${B} S ${S} d ${d}`, 1e-5, 1e-4);
+      got.dispose();
+    }
+    // A padding column (bias −1e4) changes nothing: the same loss as without the column.
+    const B = 4, S = 5, d = 8;
+    const c = randomArray(B * d, 60), s = randomArray(S * d, 61);
+    const { agree, targets } = sentenceCase(e, B, S, 62);
+    const t = targets();
+    const bias = new Float32Array(S);
+    bias[S - 1] = -1e4;
+    const padded = e.scope(() => e.keep(sentenceLoss(e.tensor(c, [B, d]), e.tensor(s, [S, d]), { ...t, colBias: e.tensor(bias, [1, S]) }, 0.2)));
+    const without = sentenceLossRef(rows(c, B, d), rows(s, S - 1, d), agree.map((r) => r.slice(0, S - 1)), 0.2);
+    expectClose(await padded.data(), [without], 'L_sent with a padding column', 1e-5, 1e-4);
+    padded.dispose();
+  });
+
+  test('L_sent gradients (finite differences) to the CTs, the sentences and τ', async (e) => {
+    const B = 3, S = 4, d = 3;
+    const { targets } = sentenceCase(e, B, S, 70);
+    await gradCheck(e, 'L_sent', [
+      { data: randomArray(B * d, 71), shape: [B, d] },
+      { data: randomArray(S * d, 72), shape: [S, d] },
+      { data: new Float32Array([0.5]), shape: [1] },
+    ], ([c, s, tau]) => sentenceLoss(c, s, targets(), tau).reshape([1]), 1e-2, 3e-2);
+  });
+});
