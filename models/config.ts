@@ -327,6 +327,8 @@ export function validate(c: BiudConfig): void {
   }
   const P = c.data.trainPatients;
   if (P !== undefined && !(Number.isInteger(P) && P >= 0)) throw new BiudError(`${c.name}: trainPatients must be a whole number ≥ 0 (0: a new patient for every sample), got ${P}`);
+  const st = c.data.stratify;
+  if (st !== undefined && !(st >= 0 && st <= 1)) throw new BiudError(`${c.name}: data.stratify must be a share of steps in [0, 1], got ${st}`);
   for (const k of ['distillFrom', 'distillRamp'] as const) {
     const v = c.loss[k];
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new BiudError(`${c.name}: ${k} must be a whole number of steps ≥ 0, got ${v}`);

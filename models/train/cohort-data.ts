@@ -161,7 +161,6 @@ export class CohortData implements BiudData {
     const count = (l: Uint8Array) => l.reduce((a, b) => a + b, 0);
     this.byCount = this.patients.map((_, i) => i).sort((a, b) => count(this.patients[a].labels) - count(this.patients[b].labels) || a - b);
     this.stratify = cfg.data.stratify ?? 0;
-    if (!(this.stratify >= 0 && this.stratify <= 1)) throw new BiudError(`data.stratify must be a share of steps in [0, 1], got ${this.stratify}`);
     // The X-ray pool: the expert's training set and the retrieval targets; each image a patient of
     // its own, paired with a real IU report whose findings it shows.
     const xr = mulberry32(streamSeed(seed, 0x3a71));
