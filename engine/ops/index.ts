@@ -5,6 +5,7 @@ export * from './shape.ts';
 export * from './matmul.ts';
 export * from './conv.ts';
 export * from './pool.ts';
+export * from './blob.ts';
 export * from './attention.ts';
 export * from './norm.ts';
 export * from './activation.ts';

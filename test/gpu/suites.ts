@@ -13,6 +13,7 @@ import './cross-entropy.gpu.ts';
 import './adamw.gpu.ts';
 import './conv.gpu.ts';
 import './pool.gpu.ts';
+import './blob.gpu.ts';
 import './attention.gpu.ts';
 import './matmul.gpu.ts';
 import './phantom.gpu.ts';
