@@ -26,7 +26,7 @@ const spec: OptionSpec = {
   stem: { type: 'string', help: "CT encoder's convolutional stem as CHANNELSxSIZE[+OVERLAP], e.g. 16x4 (16 filters of 4³ voxels), 16x4+1 (the same stride, filters of 6³ overlapping by a voxel a side), or none (default: the config's)" },
   'stem-max': { type: 'string', help: "CT encoder: each stem channel's maximum over every patch (patch, into its token) or the volume (global, into the pooled vector), or none (default: the config's)" },
   'pool-max': { type: 'boolean', help: "CT encoder: each channel's maximum over the patch tokens, mapped into the pooled vector (--no-pool-max: off; default: the config's)" },
-  stats: { type: 'string', help: "CT encoder's cell statistics (mean, max, min, spread) as a cell size in voxels, e.g. 8, or none (default: the config's)" },
+  stats: { type: 'string', help: "CT encoder's cell statistics (mean, max, min, spread) as a cell size in voxels, e.g. 8; 8+blob1 adds those of the bright- and dark-ball maps at σ = 1 voxel; or none (default: the config's)" },
   standardise: { type: 'string', help: "CT encoder's inputs standardised per feature with the training volumes' statistics: voxels, stats, voxels,stats, or none (default: the config's)" },
   'text-len': { type: 'number', help: "tokens the report encoder reads of each report (its context; default: the config's). The expert keeps its own for retrieval" },
   'text-init': { type: 'string', help: "report encoder's start: scratch, or expert (the X-ray expert's text encoder; default: the config's)" },
@@ -61,13 +61,14 @@ function stemMaxOverride(v: unknown): { stemMax?: 'patch' | 'global' | null } {
   return { stemMax: v };
 }
 
-/** `--stats 8` → statistics of 8³-voxel cells; `--stats none` → none. */
-function statsOverride(v: unknown): { stats?: { cell: [number, number, number] } | null } {
+/** `--stats 8` → statistics of 8³-voxel cells; `8+blob1` → and of the blob maps at σ = 1 voxel; `--stats none` → none. */
+function statsOverride(v: unknown): { stats?: { cell: [number, number, number]; blob: number | null } | null } {
   if (v === undefined) return {};
   if (String(v) === 'none') return { stats: null };
-  if (!/^\d+$/.test(String(v))) throw new BiudError(`--stats must be a cell size in voxels (e.g. 8) or none, got "${v}"`);
-  const c = Number(v);
-  return { stats: { cell: [c, c, c] } };
+  const m = /^(\d+)(?:\+blob(\d+(?:\.\d+)?))?$/.exec(String(v));
+  if (!m) throw new BiudError(`--stats must be a cell size in voxels (e.g. 8), with +blobσ for the blob maps (e.g. 8+blob1), or none, got "${v}"`);
+  const c = Number(m[1]);
+  return { stats: { cell: [c, c, c], blob: m[2] ? Number(m[2]) : null } };
 }
 
 /** `--standardise voxels,stats` → both; `--standardise none` → neither. */

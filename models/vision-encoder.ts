@@ -29,6 +29,34 @@ export function cellStats(x: Tensor, cell: readonly number[]): Tensor {
   return x.engine.noGrad(() => ops.cellStats3d(x, cell));
 }
 
+/** Channels of the encoder's statistics: 4 of the voxels, and 4 of each blob map with `blob`. */
+export function statsChannels(stats: NonNullable<VisionConfig['stats']>): number {
+  return CELL_STATS * (stats.blob ? 3 : 1);
+}
+
+/**
+ * The encoder's fixed features of x [B, 1, D, H, W] (config `stats`): the cell statistics of the
+ * voxels, then with `blob` those of their bright- and dark-ball maps (ops.blobness3d at σ = blob
+ * voxels), concatenated on the channel axis: [B, statsChannels, D/c, H/c, W/c]. A cell's maximum
+ * rises as much for a vessel crossing it as for a nodule; the bright-ball map answers the nodule
+ * (every curvature negative) and not the vessel (one near 0). With the labels, a linear model on
+ * all 12 reaches 0.866 held-out AUC against 0.825 on the voxels' four (Lung nodule 0.74 against
+ * 0.51, Lymphadenopathy 0.80 against 0.60: `HESS=1 bench/diagnose/cell-statistics.ts`).
+ */
+export function encoderStats(x: Tensor, stats: NonNullable<VisionConfig['stats']>): Tensor {
+  return x.engine.noGrad(() => {
+    const s = ops.cellStats3d(x, stats.cell);
+    if (!stats.blob) return s;
+    const b = ops.blobness3d(x, stats.blob);
+    const bs = ops.cellStats3d(b, stats.cell);
+    b.dispose();
+    const out = ops.concat([s, bs], 1);
+    s.dispose();
+    bs.dispose();
+    return out;
+  });
+}
+
 /**
  * A fixed standardisation (x − mean) / std, feature by feature. Kept in the parameter store, so
  * checkpoints carry it (PyTorch: buffers), but it never gets a gradient and takes no weight
@@ -107,13 +135,13 @@ export class VisionEncoder {
     const stats = this.is2d ? undefined : cfg.stats;
     if (stats) {
       const sk = (this.statsKernel = cfg.patch.map((p, i) => p / stats.cell[i]));
-      const fan = CELL_STATS * sk.reduce((a, b) => a * b, 1);
-      this.statsWeight = store.param(`${name}.patch_embed.stats_proj.weight`, [cfg.width, CELL_STATS, ...sk], { uniform: 1 / Math.sqrt(fan) });
+      const fan = statsChannels(stats) * sk.reduce((a, b) => a * b, 1);
+      this.statsWeight = store.param(`${name}.patch_embed.stats_proj.weight`, [cfg.width, statsChannels(stats), ...sk], { uniform: 1 / Math.sqrt(fan) });
       this.statsBias = store.param(`${name}.patch_embed.stats_proj.bias`, [cfg.width], 'zeros', { decay: false });
     }
     const st = this.is2d ? undefined : cfg.standardise;
     if (st?.voxels) this.voxelNorm = standardiser(store, `${name}.patch_embed.input_norm`, [1, 1, ...cfg.size]);
-    if (st?.stats && stats) this.statsNorm = standardiser(store, `${name}.patch_embed.stats_norm`, [1, CELL_STATS, ...cfg.size.map((s, i) => s / stats.cell[i])]);
+    if (st?.stats && stats) this.statsNorm = standardiser(store, `${name}.patch_embed.stats_norm`, [1, statsChannels(stats), ...cfg.size.map((s, i) => s / stats.cell[i])]);
     const k = (this.patchKernel = this.is2d ? cfg.patch.slice(1) : stem ? cfg.patch.map((p, i) => p / stem.size[i]) : cfg.patch);
     const cin = stem?.channels ?? 1;
     const fanIn = cin * k.reduce((a, b) => a * b, 1);
@@ -180,7 +208,7 @@ export class VisionEncoder {
           count += x.shape[0];
           const v = centreCt(x);
           for (const a of sums) {
-            const f = a.n === this.voxelNorm ? v : cellStats(v, this.cfg.stats!.cell);
+            const f = a.n === this.voxelNorm ? v : encoderStats(v, this.cfg.stats!);
             ops.addInto(a.s, ops.sum(f, 0, true));
             ops.addInto(a.q, ops.sum(ops.square(f), 0, true));
           }
@@ -256,7 +284,7 @@ export class VisionEncoder {
     // (above): 0.755 (run N2), and 0.774 with the stem as well (run ST, `tiny`'s default).
     const cs = this.statsWeight && this.cfg.stats;
     if (cs) {
-      let s = cellStats(voxels, cs.cell);
+      let s = encoderStats(voxels, cs);
       if (this.statsNorm) s = standardise(s, this.statsNorm);
       p = ops.add(p, conv(s, this.statsWeight!, this.statsBias, { stride: this.statsKernel!, padding: 0 }));
     }

@@ -5,12 +5,14 @@
 // labels: a ceiling for what a linear map of these features can tell apart, not a zero-shot result.
 //
 //   CELL=8 NTR=960 node dist/cell-statistics.mjs
+//   HESS=1 CELL=8 node dist/cell-statistics.mjs   (and the blob maps' statistics, σ = 1 voxel)
 import { createNodeEngine } from '../../engine/node.ts';
 import { diskAssets } from '../../models/assets-node.ts';
 import { getConfig } from '../../models/config.ts';
 import { loadCohortData } from '../../models/train/cohort-data.ts';
 import type { CtItem } from '../../models/train/data.ts';
 import { cellStats3dRef as cellStatsRef } from '../../engine/ops/pool.ts';
+import { blobness3dRef } from '../../engine/ops/blob.ts';
 import { auc } from '../../models/zero-shot.ts';
 import { FINDINGS } from '../../models/text/index.ts';
 
@@ -35,7 +37,10 @@ const S1 = Number(process.env.S1 ?? 1), S2 = Number(process.env.S2 ?? 2);
 const GLOBAL = process.env.GLOBAL === '1';
 const TH = [0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
 const NG = GLOBAL ? 4 * TH.length : 0;
-const F = (MORPH ? 8 : 4) * G + (BLOB ? 2 * G : 0) + NG;
+// HESS=σ adds the four statistics of each cell of the two blob maps at scale σ voxels (the
+// Hessian's bright- and dark-ball responses, ops.blobness3d): what the encoder's `stats.blob` adds.
+const HESS = Number(process.env.HESS ?? 0);
+const F = (MORPH ? 8 : 4) * G + (BLOB ? 2 * G : 0) + NG + (HESS ? 8 * G : 0);
 
 /**
  * One separable filter of a D×H×W volume: along x, then y, then z, each voxel i becomes
@@ -114,6 +119,10 @@ async function features(items: CtItem[]): Promise<Float32Array[]> {
           for (let j = 0; j < NG; j++) g[j] /= j < 2 * TH.length ? dog.length : Math.max(1, lung);
           f.set(g, at + 2 * G);
         }
+      }
+      if (HESS) {
+        const one = v.slice(b * D * H * W, (b + 1) * D * H * W);
+        f.set(cellStatsRef(blobness3dRef(one, [1, 1, D, H, W], HESS), [1, 2, D, H, W], [CELL, CELL, CELL]), F - 8 * G);
       }
       out.push(f);
     }

@@ -248,6 +248,36 @@ suite('vision-encoder', (test) => {
     store.destroy();
   });
 
+  test('cell statistics with blob maps (stats.blob): the voxels\' four, then the bright and dark maps\' four each; tokens add stats_proj of all 12', async (e) => {
+    const cfg = getConfig('micro', { ct: { stats: { cell: [4, 4, 2], blob: 1 } } });
+    const store = new ParamStore(e, 8);
+    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+    store.finalize();
+    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
+    expectEqual(enc.statsWeight?.shape, [Wd, 12, 2, 2, 4], 'stats_proj weight [width, 12 statistics, patch / cell]');
+    const vol = randomArray(2 * D * H * W, 17, 0, 1);
+    const x = e.tensor(vol, [2, 1, D, H, W]);
+    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
+    const read = async (t: Tensor) => Array.from((await t.data()) as Float32Array);
+    const pw = await read(enc.patchWeight), pb = await read(enc.patchBias), sw = await read(enc.statsWeight!), sb = await read(enc.statsBias!);
+    const std = Array.from(vol, (u) => (u - 0.35) / 0.3);
+    const p = conv3dRef(std, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
+    // Per volume: 4 statistics of the voxels, then 8 of the two blob maps (bright ×4, dark ×4 interleaved as cellStats3d lays them out).
+    const G = (D / 4) * (H / 4) * (W / 2), V = D * H * W;
+    const st = new Float32Array(2 * 12 * G);
+    for (let b = 0; b < 2; b++) {
+      const one = std.slice(b * V, (b + 1) * V);
+      st.set(ops.cellStats3dRef(one, [1, 1, D, H, W], [4, 4, 2]), b * 12 * G);
+      st.set(ops.cellStats3dRef(ops.blobness3dRef(one, [1, 1, D, H, W], 1), [1, 2, D, H, W], [4, 4, 2]), (b * 12 + 4) * G);
+    }
+    expectTrue(st.some((u, i) => i % (12 * G) >= 4 * G && u > 1e-3), 'the blob maps answer somewhere, so leaving them out would show');
+    const q = conv3dRef(Array.from(st), [2, 12, D / 4, H / 4, W / 2], sw, [Wd, 12, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
+    expectClose(tokens, asTokens(2, Wd, p.data.map((u, i) => u + q.data[i])), 'patch embedding + stats_proj(voxel and blob statistics)', 1e-4);
+    await expectThrows(() => getConfig('micro', { ct: { stats: { cell: [4, 4, 2], blob: 0.1 } } }), /statistics blob σ must be between 0.25 and 8 voxels, got 0.1/, 'a blob scale out of range is refused');
+    x.dispose();
+    store.destroy();
+  });
+
   test('standardisation: per-feature mean and spread of the fitted volumes; tokens from the standardised inputs; no gradient into them', async (e) => {
     const cfg = getConfig('micro', { ct: { stats: { cell: [4, 4, 2] }, standardise: { voxels: true, stats: true } } });
     const store = new ParamStore(e, 9);
