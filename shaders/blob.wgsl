@@ -1,6 +1,7 @@
-// Blob filters of 3-D volumes: a Gaussian blur along one axis (blur_axis, run once per axis), and
-// the scale-normalised Hessian's bright- and dark-blob responses of the blurred volume
-// (hessian_blob; Lindeberg's blob detector). Each (n, c) volume [D, H, W] is filtered on its own.
+// Blob filters of 3-D volumes: a Gaussian blur along one axis (blur_axis, run once per axis; for
+// rows of whole vec4s blur_w4 along W and blur_block4 along H and D), and the scale-normalised
+// Hessian's bright- and dark-blob responses of the blurred volume (hessian_blob, or hessian_blob4
+// four voxels a thread; Lindeberg's blob detector). Each (n, c) volume [D, H, W] is filtered on its own.
 //
 //   blur:  y[i] = Σ_{t=−R..R} g(t) x[i + clamp(c + t) − c along the axis] / Σ g,  g(t) = exp(−t²/2σ²)
 //          (edges clamped: the border voxel repeats, as the reference does)
@@ -14,7 +15,7 @@
 
 struct Params {
   NC: u32, D: u32, H: u32, W: u32,
-  C: u32, n: u32,          // n: threads of the dispatch (voxels of all volumes)
+  C: u32, n: u32,          // n: threads of the dispatch (voxels, or the vec4 kernels' vec4s or blocks)
   stride: u32, len: u32,   // blur_axis: the axis's stride and length in voxels
   R: i32, inv2s2: f32, norm: f32, s2: f32,  // radius, 1/(2σ²), 1/Σg, σ²
 }
@@ -84,8 +85,11 @@ fn blur_w4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let w0 = (i4 * 4u) % u.W;
   let row4 = i4 - w0 / 4u;
   let m = x4[i4];
-  let l = select(vec4f(x4[row4].x), x4[i4 - 1u], w0 > 0u);
-  let r = select(vec4f(x4[row4 + u.W / 4u - 1u].w), x4[i4 + 1u], w0 + 4u < u.W);
+  // select() evaluates both sides, so the neighbours' indices are clamped to the row first: no
+  // read leaves the row, whatever the adapter's robustness.
+  let last4 = row4 + u.W / 4u - 1u;
+  let l = select(vec4f(x4[row4].x), x4[max(i4, row4 + 1u) - 1u], w0 > 0u);
+  let r = select(vec4f(x4[last4].w), x4[min(i4 + 1u, last4)], w0 + 4u < u.W);
   let v = array<f32, 12>(l.x, l.y, l.z, l.w, m.x, m.y, m.z, m.w, r.x, r.y, r.z, r.w);
   let w = taps9();
   var out = vec4f(0.0);
@@ -153,13 +157,13 @@ fn blob_of(hxx: f32, hyy: f32, hzz: f32, hxy: f32, hxz: f32, hyz: f32) -> vec2f 
 }
 
 // A row of 4 voxels w0..w0+3 of the row starting at `row` (a scalar index), with its neighbours
-// w0 − 1 and w0 + 4 (read only where they exist; the lanes that would need the others are border
-// voxels, set to 0 below).
+// w0 − 1 and w0 + 4 where they exist (0 where they do not: only border lanes, set to 0 below, would
+// use them; the indices are clamped into the row because select() reads both sides).
 struct Row6 { l: f32, m: vec4f, r: f32 }
 
 fn row6(row: u32, w0: u32) -> Row6 {
-  let l = select(0.0, x[row + w0 - 1u], w0 > 0u);
-  let r = select(0.0, x[row + w0 + 4u], w0 + 4u < u.W);
+  let l = select(0.0, x[row + max(w0, 1u) - 1u], w0 > 0u);
+  let r = select(0.0, x[row + min(w0 + 4u, u.W - 1u)], w0 + 4u < u.W);
   return Row6(l, x4[(row + w0) / 4u], r);
 }
 
