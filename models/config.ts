@@ -341,9 +341,9 @@ export function validate(c: BiudConfig): void {
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new BiudError(`${c.name}: ${k} must be a whole number of steps ≥ 0, got ${v}`);
   }
   const g = c.loss.fnGraded;
+  if (g !== undefined && !(Number.isFinite(g) && g >= 0)) throw new BiudError(`${c.name}: fnGraded (the exponent γ of graded false negatives) must be ≥ 0, got ${g}`);
   const ls = c.loss.sentences;
   if (ls !== undefined && !(Number.isFinite(ls) && ls >= 0)) throw new BiudError(`${c.name}: loss.sentences (the weight of L_sent) must be ≥ 0, got ${ls}`);
-  if (g !== undefined && !(Number.isFinite(g) && g >= 0)) throw new BiudError(`${c.name}: fnGraded (the exponent γ of graded false negatives) must be ≥ 0, got ${g}`);
   const keep = c.loss.sentenceKeep;
   if (keep !== undefined && !(keep > 0 && keep <= 1)) throw new BiudError(`${c.name}: sentenceKeep must be in (0, 1], got ${keep}`);
   if (c.train.batch < 2) throw new BiudError(`${c.name}: a contrastive batch needs at least 2 pairs, got ${c.train.batch}`);

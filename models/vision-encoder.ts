@@ -17,17 +17,8 @@ function centreCt(x: Tensor): Tensor {
   return ops.affine(x, 1 / CT_STD, -CT_MEAN / CT_STD);
 }
 
-/** Statistics per cell that cellStats() computes: mean, maximum, minimum, spread. */
+/** Statistics per cell that ops.cellStats3d computes: mean, maximum, minimum, spread. */
 export const CELL_STATS = ops.CELL_STAT_NAMES.length;
-
-/**
- * x [B, 1, D, H, W] → [B, 4, D/c, H/c, W/c]: per cell of c voxels its mean, maximum, minimum and
- * spread (standard deviation), in one pass (ops.cellStats3d; its CPU reference is ops.cellStats3dRef). The input is data, not a weight, so
- * no gradient is kept (PyTorch: the same four pools under torch.no_grad(), concatenated on dim 1).
- */
-export function cellStats(x: Tensor, cell: readonly number[]): Tensor {
-  return x.engine.noGrad(() => ops.cellStats3d(x, cell));
-}
 
 /** Channels of the encoder's statistics: 4 of the voxels, and 4 of each blob map with `blob`. */
 export function statsChannels(stats: NonNullable<VisionConfig['stats']>): number {
@@ -35,13 +26,16 @@ export function statsChannels(stats: NonNullable<VisionConfig['stats']>): number
 }
 
 /**
- * The encoder's fixed features of x [B, 1, D, H, W] (config `stats`): the cell statistics of the
- * voxels, then with `blob` those of their bright- and dark-ball maps (ops.blobness3d at σ = blob
- * voxels), concatenated on the channel axis: [B, statsChannels, D/c, H/c, W/c]. A cell's maximum
- * rises as much for a vessel crossing it as for a nodule; the bright-ball map answers the nodule
- * (every curvature negative) and not the vessel (one near 0). With the labels, a linear model on
- * all 12 reaches 0.866 held-out AUC against 0.825 on the voxels' four (Lung nodule 0.74 against
- * 0.51, Lymphadenopathy 0.80 against 0.60: `HESS=1 bench/diagnose/cell-statistics.ts`).
+ * The encoder's fixed features of x [B, 1, D, H, W] (config `stats`): per cell of c voxels the
+ * mean, maximum, minimum and spread of the voxels, in one pass (ops.cellStats3d; its CPU reference
+ * is ops.cellStats3dRef), then with `blob` the same of their bright- and dark-ball maps
+ * (ops.blobness3d at σ = blob voxels), concatenated on the channel axis: [B, statsChannels, D/c,
+ * H/c, W/c]. The input is data, not a weight, so no gradient is kept (PyTorch: the same pools
+ * under torch.no_grad()). A cell's maximum rises as much for a vessel crossing it as for a nodule;
+ * the bright-ball map answers the nodule (every curvature negative) and not the vessel (one near
+ * 0). With the labels, a linear model on all 12 reaches 0.866 held-out AUC against 0.825 on the
+ * voxels' four (Lung nodule 0.74 against 0.51, Lymphadenopathy 0.80 against 0.60:
+ * `HESS=1 bench/diagnose/cell-statistics.ts`).
  */
 export function encoderStats(x: Tensor, stats: NonNullable<VisionConfig['stats']>): Tensor {
   return x.engine.noGrad(() => {

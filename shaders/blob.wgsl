@@ -130,6 +130,18 @@ fn blur_block4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   }
 }
 
+// Voxel i of the input (all volumes in a row): its place in its volume, and where its bright and
+// dark responses go in the [N, 2·C, D, H, W] output.
+struct Place { w: u32, h: u32, d: u32, out_b: u32, out_d: u32 }
+
+fn place(i: u32) -> Place {
+  let vol = u.D * u.H * u.W;
+  let nc = i / vol;
+  let r = i % vol;
+  let out_b = ((nc / u.C) * 2u * u.C + nc % u.C) * vol + r;
+  return Place(r % u.W, (r / u.W) % u.H, r / (u.W * u.H), out_b, out_b + u.C * vol);
+}
+
 // Bright and dark responses from the six second differences (hessian_blob says how).
 fn blob_of(hxx: f32, hyy: f32, hzz: f32, hxy: f32, hxz: f32, hyz: f32) -> vec2f {
   // Eigenvalues: q the mean of the diagonal, p the spread; B = (H − qI)/p has det(B)/2 = cos 3φ.
@@ -173,15 +185,11 @@ fn hessian_blob4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let i4 = linear(gid, nwg);
   if (i4 >= u.n) { return; }
   let i = i4 * 4u;
-  let vol = u.D * u.H * u.W;
-  let nc = i / vol;
-  let r = i % vol;
-  let w0 = r % u.W;
-  let h = (r / u.W) % u.H;
-  let d = r / (u.W * u.H);
-  let out_b = ((nc / u.C) * 2u * u.C + nc % u.C) * vol + r;
-  let out_d = out_b + u.C * vol;
-  if (h == 0u || d == 0u || h + 1u == u.H || d + 1u == u.D) {
+  let at = place(i);
+  let w0 = at.w;
+  let out_b = at.out_b;
+  let out_d = at.out_d;
+  if (at.h == 0u || at.d == 0u || at.h + 1u == u.H || at.d + 1u == u.D) {
     y4[out_b / 4u] = vec4f(0.0);
     y4[out_d / 4u] = vec4f(0.0);
     return;
@@ -228,17 +236,10 @@ fn hessian_blob4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 fn hessian_blob(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = linear(gid, nwg);
   if (i >= u.n) { return; }
-  let vol = u.D * u.H * u.W;
-  let nc = i / vol;
-  let r = i % vol;
-  let w = r % u.W;
-  let h = (r / u.W) % u.H;
-  let d = r / (u.W * u.H);
-  let out_b = ((nc / u.C) * 2u * u.C + nc % u.C) * vol + r;
-  let out_d = out_b + u.C * vol;
-  if (w == 0u || h == 0u || d == 0u || w + 1u == u.W || h + 1u == u.H || d + 1u == u.D) {
-    y[out_b] = 0.0;
-    y[out_d] = 0.0;
+  let at = place(i);
+  if (at.w == 0u || at.h == 0u || at.d == 0u || at.w + 1u == u.W || at.h + 1u == u.H || at.d + 1u == u.D) {
+    y[at.out_b] = 0.0;
+    y[at.out_d] = 0.0;
     return;
   }
   let X = 1u;
@@ -252,6 +253,6 @@ fn hessian_blob(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
   let hxz = (x[i + X + Z] - x[i + X - Z] - x[i - X + Z] + x[i - X - Z]) * 0.25;
   let hyz = (x[i + Y + Z] - x[i + Y - Z] - x[i - Y + Z] + x[i - Y - Z]) * 0.25;
   let bd = blob_of(hxx, hyy, hzz, hxy, hxz, hyz);
-  y[out_b] = bd.x;
-  y[out_d] = bd.y;
+  y[at.out_b] = bd.x;
+  y[at.out_d] = bd.y;
 }

@@ -13,7 +13,7 @@
 import { findMentions } from './labeler.ts';
 import { splitSentences } from './sentences.ts';
 import { FINDINGS } from './findings.ts';
-import { mulberry32 } from './rng.ts';
+import { mulberry32, shuffle } from './rng.ts';
 
 export interface SentenceTargets {
   /** Distinct finding sentences, at most `cap`. */
@@ -48,14 +48,7 @@ export function sentenceTargets(texts: readonly string[], labels: readonly Array
     }
   });
   let list = [...found.entries()];
-  if (list.length > cap) {
-    const rng = mulberry32(seed);
-    for (let i = list.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [list[i], list[j]] = [list[j], list[i]];
-    }
-    list = list.slice(0, cap);
-  }
+  if (list.length > cap) list = shuffle(mulberry32(seed), list).slice(0, cap);
   const agree = new Uint8Array(B * cap);
   list.forEach(([, v], s) => {
     for (let b = 0; b < B; b++) {

@@ -4,8 +4,8 @@
 // and weights, and by moving one patch's content elsewhere. The optional convolutional stem, with
 // filters that tile the volume or overlap: patch tokens = conv(GELU(conv(standardised x, stem)),
 // patch) against the CPU references, and gradients reach the stem. The optional cell statistics:
-// cellStats against its CPU reference on a volume with known extremes, tokens = patch_embed(x) +
-// stats_proj(cellStats(x)) on the CPU references, and gradients reach stats_proj. The optional standardisation: the per-feature means
+// the statistics (encoderStats) against their CPU reference on a volume with known extremes, tokens = patch_embed(x) +
+// stats_proj(statistics of x), with and without the blob maps, on the CPU references, and gradients reach stats_proj. The optional standardisation: the per-feature means
 // and spreads fitted from volumes against a CPU computation, the tokens made from the standardised
 // voxels and statistics, and no gradient into the fitted values. The optional stem maxima
 // (`stemMax`): per patch into the tokens, or over the volume into the pooled vector, against the
@@ -14,9 +14,10 @@
 // tokens, against a CPU computation from the encoder's own tokens.
 import { ParamStore } from '../../engine/params.ts';
 import type { Tensor } from '../../engine/tensor.ts';
+import type { Engine } from '../../engine/index.ts';
 import * as ops from '../../engine/ops/index.ts';
 import { getConfig } from '../../models/config.ts';
-import { VisionEncoder, cellStats, STD_FLOOR } from '../../models/vision-encoder.ts';
+import { VisionEncoder, encoderStats, STD_FLOOR } from '../../models/vision-encoder.ts';
 import { conv3dRef } from '../../engine/ops/conv.ts';
 import { geluRef } from '../../engine/ops/activation.ts';
 import { suite, expectClose, expectTrue, expectEqual, expectThrows, randomArray } from './harness.ts';
@@ -36,6 +37,34 @@ async function embeddingGrad(store: ParamStore, enc: VisionEncoder, x: Tensor, p
   const g = (await store.flatGrads().data()) as Float32Array;
   const off = param.storage.offset / 4;
   return g.subarray(off, off + param.size);
+}
+
+/**
+ * A micro CT encoder with cell statistics `stats`, its patch tokens for two random volumes checked
+ * against patch_embed + stats_proj on the CPU references, `statsRef` giving one standardised
+ * volume's statistics [C, D/c, H/c, W/c] (cells of 4 × 4 × 2 voxels). Returns the encoder, the
+ * input and the statistics of both volumes.
+ */
+async function statsTokens(e: Engine, stats: { cell: [number, number, number]; blob?: number }, seed: number, statsRef: (one: Float32Array, D: number, H: number, W: number) => Float32Array) {
+  const cfg = getConfig('micro', { ct: { stats } });
+  const store = new ParamStore(e, seed);
+  const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
+  store.finalize();
+  const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width, V = D * H * W, C = 4 * (stats.blob ? 3 : 1);
+  expectEqual(enc.statsWeight?.shape, [Wd, C, 2, 2, 4], `stats_proj weight [width, ${C} statistics, patch / cell]`);
+  const vol = randomArray(2 * V, seed, 0, 1);
+  const x = e.tensor(vol, [2, 1, D, H, W]);
+  const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
+  const read = async (t: Tensor) => Array.from((await t.data()) as Float32Array);
+  const pw = await read(enc.patchWeight), pb = await read(enc.patchBias), sw = await read(enc.statsWeight!), sb = await read(enc.statsBias!);
+  const std = Float32Array.from(vol, (u) => (u - 0.35) / 0.3);
+  const p = conv3dRef(Array.from(std), [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
+  const per = [0, 1].map((b) => statsRef(std.slice(b * V, (b + 1) * V), D, H, W));
+  const st = new Float32Array(2 * per[0].length);
+  per.forEach((f, b) => st.set(f, b * f.length));
+  const q = conv3dRef(Array.from(st), [2, C, D / 4, H / 4, W / 2], sw, [Wd, C, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
+  expectClose(tokens, asTokens(2, Wd, p.data.map((u, i) => u + q.data[i])), `patch embedding + stats_proj(${C} statistics)`, 1e-4);
+  return { store, enc, x, st };
 }
 
 suite('vision-encoder', (test) => {
@@ -215,64 +244,35 @@ suite('vision-encoder', (test) => {
   });
 
   test('cell statistics: mean, max, min, spread per cell (CPU reference); tokens add stats_proj of them; it gets gradients', async (e) => {
-    // cellStats alone, on cells that are not cubes, with one planted extreme per cell.
-    const shape = [2, 1, 4, 6, 4], cell = [2, 3, 2];
+    // The statistics alone, on cells that are not cubes, with one planted extreme per cell.
+    const shape = [2, 1, 4, 6, 4], cell: [number, number, number] = [2, 3, 2];
     const n = shape.reduce((a, b) => a * b, 1);
     const v = randomArray(n, 21, -1, 1);
     v[5] = 9; v[n - 1] = -7;
-    const s = (await cellStats(e.tensor(v, shape), cell).data()) as Float32Array;
+    const s = (await encoderStats(e.tensor(v, shape), { cell }).data()) as Float32Array;
     const want = ops.cellStats3dRef(v, shape, cell);
-    expectEqual(s.length, 2 * 4 * 2 * 2 * 2, 'cellStats is [B, 4, D/c, H/c, W/c]');
-    expectClose(s, want, 'cellStats = mean, max, min, spread per cell', 1e-5);
+    expectEqual(s.length, 2 * 4 * 2 * 2 * 2, 'the statistics are [B, 4, D/c, H/c, W/c]');
+    expectClose(s, want, 'the statistics = mean, max, min, spread per cell', 1e-5);
     expectTrue(want.includes(9) && want.includes(-7), 'the planted extremes are what the reference finds');
 
-    const cfg = getConfig('micro', { ct: { stats: { cell: [4, 4, 2] } } });
-    const store = new ParamStore(e, 7);
-    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
-    store.finalize();
-    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
-    expectEqual(enc.statsWeight?.shape, [Wd, 4, 2, 2, 4], 'stats_proj weight [width, 4 statistics, patch / cell]');
-    const vol = randomArray(2 * D * H * W, 13, 0, 1);
-    const x = e.tensor(vol, [2, 1, D, H, W]);
-    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
-    const read = async (t: typeof x) => Array.from((await t.data()) as Float32Array);
-    const pw = await read(enc.patchWeight), pb = await read(enc.patchBias), sw = await read(enc.statsWeight!), sb = await read(enc.statsBias!);
-    const std = Array.from(vol, (u) => (u - 0.35) / 0.3);
-    const p = conv3dRef(std, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
-    const st = ops.cellStats3dRef(std, [2, 1, D, H, W], [4, 4, 2]);
-    const q = conv3dRef(Array.from(st), [2, 4, 4, 4, 8], sw, [Wd, 4, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
-    expectClose(tokens, asTokens(2, Wd, p.data.map((u, i) => u + q.data[i])), 'patch embedding + stats_proj(cellStats)', 1e-4);
+    const { store, enc, x } = await statsTokens(e, { cell: [4, 4, 2] }, 13, (one, D, H, W) => ops.cellStats3dRef(one, [1, 1, D, H, W], [4, 4, 2]));
     const gStats = await embeddingGrad(store, enc, x, enc.statsWeight!);
     expectTrue(gStats.some((u) => Math.abs(u) > 1e-7), 'stats_proj receives gradients');
     await expectThrows(() => getConfig('micro', { ct: { stats: { cell: [3, 4, 4] } } }), /statistics cell \[3,4,4\] does not divide its patch/, 'a cell that does not divide the patch is refused');
+    x.dispose();
     store.destroy();
   });
 
   test('cell statistics with blob maps (stats.blob): the voxels\' four, then the bright and dark maps\' four each; tokens add stats_proj of all 12', async (e) => {
-    const cfg = getConfig('micro', { ct: { stats: { cell: [4, 4, 2], blob: 1 } } });
-    const store = new ParamStore(e, 8);
-    const enc = new VisionEncoder(store, 'ct_encoder', cfg.ct, cfg.embedDim);
-    store.finalize();
-    const [D, H, W] = cfg.ct.size, Wd = cfg.ct.width;
-    expectEqual(enc.statsWeight?.shape, [Wd, 12, 2, 2, 4], 'stats_proj weight [width, 12 statistics, patch / cell]');
-    const vol = randomArray(2 * D * H * W, 17, 0, 1);
-    const x = e.tensor(vol, [2, 1, D, H, W]);
-    const tokens = (await e.noGrad(() => enc.embedPatches(x)).data()) as Float32Array;
-    const read = async (t: Tensor) => Array.from((await t.data()) as Float32Array);
-    const pw = await read(enc.patchWeight), pb = await read(enc.patchBias), sw = await read(enc.statsWeight!), sb = await read(enc.statsBias!);
-    const std = Array.from(vol, (u) => (u - 0.35) / 0.3);
-    const p = conv3dRef(std, [2, 1, D, H, W], pw, [Wd, 1, 8, 8, 8], pb, { stride: [8, 8, 8], padding: 0 });
     // Per volume: 4 statistics of the voxels, then 8 of the two blob maps (bright ×4, dark ×4 interleaved as cellStats3d lays them out).
-    const G = (D / 4) * (H / 4) * (W / 2), V = D * H * W;
-    const st = new Float32Array(2 * 12 * G);
-    for (let b = 0; b < 2; b++) {
-      const one = std.slice(b * V, (b + 1) * V);
-      st.set(ops.cellStats3dRef(one, [1, 1, D, H, W], [4, 4, 2]), b * 12 * G);
-      st.set(ops.cellStats3dRef(ops.blobness3dRef(one, [1, 1, D, H, W], 1), [1, 2, D, H, W], [4, 4, 2]), (b * 12 + 4) * G);
-    }
-    expectTrue(st.some((u, i) => i % (12 * G) >= 4 * G && u > 1e-3), 'the blob maps answer somewhere, so leaving them out would show');
-    const q = conv3dRef(Array.from(st), [2, 12, D / 4, H / 4, W / 2], sw, [Wd, 12, 2, 2, 4], sb, { stride: [2, 2, 4], padding: 0 });
-    expectClose(tokens, asTokens(2, Wd, p.data.map((u, i) => u + q.data[i])), 'patch embedding + stats_proj(voxel and blob statistics)', 1e-4);
+    const { store, x, st } = await statsTokens(e, { cell: [4, 4, 2], blob: 1 }, 17, (one, D, H, W) => {
+      const f = new Float32Array(12 * (D / 4) * (H / 4) * (W / 2));
+      f.set(ops.cellStats3dRef(one, [1, 1, D, H, W], [4, 4, 2]));
+      f.set(ops.cellStats3dRef(ops.blobness3dRef(one, [1, 1, D, H, W], 1), [1, 2, D, H, W], [4, 4, 2]), f.length / 3);
+      return f;
+    });
+    const F = st.length / 2;
+    expectTrue(st.some((u, i) => i % F >= F / 3 && u > 1e-3), 'the blob maps answer somewhere, so leaving them out would show');
     await expectThrows(() => getConfig('micro', { ct: { stats: { cell: [4, 4, 2], blob: 0.1 } } }), /statistics blob σ must be between 0.25 and 8 voxels, got 0.1/, 'a blob scale out of range is refused');
     x.dispose();
     store.destroy();
