@@ -1,4 +1,4 @@
-// What the CT encoder's cell statistics (models/vision-encoder.ts, cellStats) make visible: per
+// What the CT encoder's cell statistics (models/vision-encoder.ts, encoderStats) make visible: per
 // cell of CELL³ voxels its mean, maximum, minimum and spread, for the tiny cohort's first NTR
 // training patients (default 960, the `tiny` pool) → one L2 logistic regression per finding, all
 // 18 trained together by gradient descent → held-out AUC on the 200 held-out volumes. Uses the

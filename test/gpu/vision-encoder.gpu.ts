@@ -310,7 +310,7 @@ suite('vision-encoder', (test) => {
     expectClose(await read(enc.statsNorm!.std), st.std, 'cell-statistic spreads (with the floor)', 1e-4);
     expectTrue(vox.std.some((u) => u > 2 * STD_FLOOR) && vox.std.some((u) => u < 1.5 * STD_FLOOR), 'the fixture has both spread and near-constant voxels');
 
-    // Tokens = patch_embed((x − mean) / std) + stats_proj((cellStats(x) − mean) / std).
+    // Tokens = patch_embed((x − mean) / std) + stats_proj((the cell statistics of x − mean) / std).
     const vol = randomArray(2 * V, 44, 0, 1);
     const x = e.tensor(vol, [2, 1, D, H, W]);
     const tokens = await read(e.noGrad(() => enc.embedPatches(x)));
