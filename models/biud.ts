@@ -10,7 +10,8 @@ import * as ops from '../engine/ops/index.ts';
 import { VisionEncoder } from './vision-encoder.ts';
 import { TextEncoder, type TextBatch } from './text-encoder.ts';
 import { Linear } from './nn.ts';
-import { Temperature, rocoLoss, pairLoss, relationLoss, sentenceLoss, distillFactor, type SentenceTargetTensors } from './losses.ts';
+import { Temperature, rocoLoss, queueContrastLoss, pairLoss, relationLoss, sentenceLoss, distillFactor, type SentenceTargetTensors, type ContrastQueue } from './losses.ts';
+import { l2normalize } from './nn.ts';
 import type { BiudConfig } from './config.ts';
 
 /** Everything one training step needs, already on the GPU. */
@@ -32,6 +33,8 @@ export interface StepInputs {
   xrayRows?: Tensor;
   /** L_sent (config `loss.sentences`): the batch's finding sentences [S, Ts] and their targets. */
   sentences?: SentenceTargetTensors & { ids: Tensor; mask: Tensor };
+  /** L_RoCo's queue of earlier pairs (config `loss.queue`); its targets replace `targets`. */
+  queue?: ContrastQueue;
 }
 
 export interface LossSwitches {
@@ -48,6 +51,8 @@ export interface StepLosses {
   pair: Tensor | null;
   rel: Tensor | null;
   sent: Tensor | null;
+  /** With a queue: this batch's normalised CT and report rows [B, d] (no gradient), for the queue's next slots. */
+  enqueue?: { ct: Tensor; text: Tensor };
 }
 
 export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel', 'sent'] as const;
@@ -79,7 +84,10 @@ export class Biud {
     const L = this.cfg.loss;
     const ct = this.ct.forward(inputs.volumes);
     const txt = this.text.forward({ ids: inputs.ids, mask: inputs.mask, layout: inputs.layout });
-    const roco = rocoLoss(ct.embedding, txt.embedding, on.roco ? inputs.targets : null, this.temperature.value());
+    const roco = inputs.queue
+      ? queueContrastLoss(ct.embedding, txt.embedding, inputs.queue, this.temperature.value())
+      : rocoLoss(ct.embedding, txt.embedding, on.roco ? inputs.targets : null, this.temperature.value());
+    const enqueue = inputs.queue && this.engine.noGrad(() => ({ ct: l2normalize(ct.embedding), text: l2normalize(txt.embedding) }));
     let total = roco;
     let efm: Tensor | null = null;
     if (on.efm && inputs.maskedIds && inputs.mlmPositions && inputs.mlmLabels) {
@@ -103,7 +111,7 @@ export class Biud {
       sent = sentenceLoss(ct.embedding, sentences.embedding, inputs.sentences, this.temperature.value());
       total = ops.add(total, ops.scale(sent, L.sentences));
     }
-    return { total, roco, efm, pair, rel, sent };
+    return { total, roco, efm, pair, rel, sent, enqueue };
   }
 
   /** CT embeddings [B, embedDim] for inference (no gradient). */

@@ -113,6 +113,12 @@ export interface LossConfig {
    * 0 or absent: off, as in the paper.
    */
   sentences?: number;
+  /**
+   * Queue of L_RoCo (losses.ts `queueContrastLoss`): each CT is also contrasted with the reports of
+   * the last queue/B batches, and each report with their CTs, their embeddings kept from the step
+   * that made them (MoCo, ALBEF). A multiple of the batch; 0 or absent: off, as in the paper.
+   */
+  queue?: number;
   efm: number;
   pair: number;
   rel: number;
@@ -344,6 +350,8 @@ export function validate(c: BiudConfig): void {
   if (g !== undefined && !(Number.isFinite(g) && g >= 0)) throw new BiudError(`${c.name}: fnGraded (the exponent γ of graded false negatives) must be ≥ 0, got ${g}`);
   const ls = c.loss.sentences;
   if (ls !== undefined && !(Number.isFinite(ls) && ls >= 0)) throw new BiudError(`${c.name}: loss.sentences (the weight of L_sent) must be ≥ 0, got ${ls}`);
+  const q = c.loss.queue;
+  if (q !== undefined && !(Number.isInteger(q) && q >= 0 && q % c.train.batch === 0)) throw new BiudError(`${c.name}: loss.queue must be a whole number of batches of ${c.train.batch} (0: off), got ${q}`);
   const keep = c.loss.sentenceKeep;
   if (keep !== undefined && !(keep > 0 && keep <= 1)) throw new BiudError(`${c.name}: sentenceKeep must be in (0, 1], got ${keep}`);
   if (c.train.batch < 2) throw new BiudError(`${c.name}: a contrastive batch needs at least 2 pairs, got ${c.train.batch}`);

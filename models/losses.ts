@@ -114,6 +114,64 @@ export function sentenceLossRef(ct: ArrayLike<number>[], sent: ArrayLike<number>
   return 0.5 * (rowLoss / Math.max(1, rows) + colLoss / Math.max(1, cols));
 }
 
+/** The queue of L_RoCo (config `loss.queue`): earlier batches' normalised embeddings, no gradient. */
+export interface ContrastQueue {
+  /** [Q, d] report and CT embeddings of earlier steps, each row L2-normalised (zeros where empty). */
+  text: Tensor;
+  ct: Tensor;
+  /** [B, B + Q]: each pair's soft target, the batch's columns first; rows sum to 1. */
+  targets: Tensor;
+  /** [1, B + Q]: 0 for the batch and filled slots, −1e4 for empty ones (kept out of the softmaxes). */
+  bias: Tensor;
+}
+
+/**
+ * L_RoCo with a queue (MoCo, ALBEF): each CT is contrasted with the batch's reports and the Q
+ * reports of earlier steps, each report with the batch's CTs and the Q earlier CTs, so that a
+ * batch of 16 asks for more than 16-way distinctions at the same cost. With Ĉ, R̂ the batch's
+ * normalised rows and Qr, Qc the queues,
+ *
+ *   L = ½ ( −(1/B) Σ_i Σ_j T_ij log softmax_j(Ĉ_i·[R̂; Qr]ᵀ/τ) − (1/B) Σ_i Σ_j T_ij log softmax_j(R̂_i·[Ĉ; Qc]ᵀ/τ) ).
+ *
+ * One T serves both directions: the queues hold the CT and the report of the same earlier pairs,
+ * and the batch's part of T is symmetric. With every slot empty it is `contrastiveLoss`.
+ */
+export function queueContrastLoss(ct: Tensor, txt: Tensor, q: ContrastQueue, temperature: Tensor | number): Tensor {
+  const c = l2normalize(ct), r = l2normalize(txt);
+  const side = (rows: Tensor, batch: Tensor, queue: Tensor) => {
+    const sim = ops.matmul(rows, ops.concat([batch, queue], 0), { transB: true });
+    const logits = ops.add(typeof temperature === 'number' ? ops.scale(sim, 1 / temperature) : ops.div(sim, temperature), q.bias);
+    return ops.sum(ops.mul(q.targets, ops.logSoftmax(logits, -1)));
+  };
+  const B = ct.shape[0];
+  return ops.scale(ops.add(side(c, r, q.text), side(r, c, q.ct)), -0.5 / B);
+}
+
+/**
+ * Reference of queueContrastLoss on the CPU in double precision: rows of ct and txt [B][d], the
+ * queues' rows [Q][d] (already normalised), targets [B][B+Q], and which slots are filled.
+ */
+export function queueContrastRef(ct: ArrayLike<number>[], txt: ArrayLike<number>[], qText: ArrayLike<number>[], qCt: ArrayLike<number>[], targets: ArrayLike<number>[], filled: boolean[], tau: number): number {
+  const unit = (v: ArrayLike<number>) => {
+    const n = Math.sqrt(Array.from(v).reduce((a, x) => a + x * x, 0)) || 1;
+    return Array.from(v, (x) => x / n);
+  };
+  const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, k) => s + x * b[k], 0);
+  const c = ct.map(unit), r = txt.map(unit);
+  const side = (rows: number[][], batch: number[][], queue: ArrayLike<number>[]) => {
+    let total = 0;
+    rows.forEach((a, i) => {
+      const cols = [...batch, ...queue].map((b, j) => ({ l: dot(a, b) / tau, on: j < batch.length || filled[j - batch.length], j }));
+      const live = cols.filter((x) => x.on);
+      const m = Math.max(...live.map((x) => x.l));
+      const lse = m + Math.log(live.reduce((s, x) => s + Math.exp(x.l - m), 0));
+      for (const x of live) total -= targets[i][x.j] * (x.l - lse);
+    });
+    return total / rows.length;
+  };
+  return 0.5 * (side(c, r, qText) + side(r, c, qCt));
+}
+
 /** Reference L_rel on the CPU (rows of ct and xray as arrays), for tests. */
 export function relationLossRef(ct: Float32Array[], xray: Float32Array[], tau: number): number {
   const norm = (v: Float32Array) => {

@@ -51,6 +51,25 @@ function jaccard(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
+ * How far reports a and b (indices into `reports`) are a false negative: f = 1 for the same
+ * finding set or similar reports; with cfg.fnGraded = γ, f = J^γ for finding sets that overlap in
+ * part (J their Jaccard index); else 0. `reason` is set where the pair is recorded as a correction.
+ */
+export function falseNegative(
+  reports: Report[], a: number, b: number, reportEmbeddings: Float32Array | null, dim: number, cfg: BiudConfig['loss'],
+): { f: number; similarity: number; reason: Correction['reason'] | null } {
+  const la = reports[a].labels, lb = reports[b].labels;
+  const same = cfg.fnSameFindings && la.every((x, k) => x === lb[k]);
+  const similarity = reportEmbeddings ? cosineRows(reportEmbeddings, dim, a, b) : NaN;
+  const similar = similarity >= cfg.fnThreshold;
+  if (same || similar) return { f: 1, similarity, reason: same && similar ? 'both' : same ? 'same-findings' : 'text-similarity' };
+  // Graded (config fnGraded = γ): a pair that shares part of its findings is in part a false
+  // negative, F = J^γ. Recorded when most of the findings are shared (J ≥ ½).
+  const J = cfg.fnGraded ? jaccard(la, lb) : 0;
+  return { f: J > 0 ? J ** cfg.fnGraded! : 0, similarity, reason: J >= 0.5 ? 'shared-findings' : null };
+}
+
+/**
  * T = rownorm(I + F), F[i][j] = 1 for a detected false negative (same finding set, or similar
  * reports); with cfg.fnGraded = γ, also F[i][j] = J^γ for finding sets that overlap in part.
  */
@@ -67,21 +86,9 @@ export function falseNegatives(
   const found: Omit<Correction, 'target'>[] = [];
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const a = reports[items[i].report];
-      const b = reports[items[j].report];
-      const same = cfg.fnSameFindings && a.labels.every((x, k) => x === b.labels[k]);
-      const sim = reportEmbeddings ? cosineRows(reportEmbeddings, dim, items[i].report, items[j].report) : NaN;
-      const similar = sim >= cfg.fnThreshold;
-      if (!same && !similar) {
-        // Graded (config fnGraded = γ): a pair that shares part of its findings is in part a
-        // false negative, F = J^γ. Recorded when most of the findings are shared (J ≥ ½).
-        const J = cfg.fnGraded ? jaccard(a.labels, b.labels) : 0;
-        if (J > 0) F[i * n + j] = F[j * n + i] = J ** cfg.fnGraded!;
-        if (J >= 0.5) found.push({ step, i, j, similarity: sim, reason: 'shared-findings' });
-        continue;
-      }
-      F[i * n + j] = F[j * n + i] = 1;
-      found.push({ step, i, j, similarity: sim, reason: same && similar ? 'both' : same ? 'same-findings' : 'text-similarity' });
+      const link = falseNegative(reports, items[i].report, items[j].report, reportEmbeddings, dim, cfg);
+      F[i * n + j] = F[j * n + i] = link.f;
+      if (link.reason) found.push({ step, i, j, similarity: link.similarity, reason: link.reason });
     }
   }
   const T = new Float32Array(n * n);
@@ -94,6 +101,34 @@ export function falseNegatives(
   }
   for (let i = 0; i < n * n; i++) T[i] /= rowSum[Math.floor(i / n)];
   return { targets: T, corrections: found.map((c) => ({ ...c, target: T[c.i * n + c.j] })) };
+}
+
+/**
+ * Targets of L_RoCo with a queue (config `loss.queue`), [B, B + Q]: row i is rownorm(I + F) over
+ * the batch's columns and then the Q queue slots, F as `falseNegative` finds it (0 with RoCo off:
+ * plain CLIP, the queue only adds negatives). `queue` holds each slot's report, −1 where empty;
+ * a slot may hold a batch CT's own report from an earlier step, a positive like any other with
+ * the same findings. Queue pairs are not recorded as corrections: the log is of in-batch pairs.
+ */
+export function queueTargets(
+  items: CtItem[], queue: Int32Array, reports: Report[], reportEmbeddings: Float32Array | null, dim: number, cfg: BiudConfig['loss'], roco: boolean,
+): { targets: Float32Array; bias: Float32Array } {
+  const B = items.length, Q = queue.length, W = B + Q;
+  const col = (j: number) => (j < B ? items[j].report : queue[j - B]);
+  const targets = new Float32Array(B * W);
+  const bias = new Float32Array(W);
+  for (let j = B; j < W; j++) if (queue[j - B] < 0) bias[j] = -1e4;
+  for (let i = 0; i < B; i++) {
+    let sum = 0;
+    for (let j = 0; j < W; j++) {
+      const r = col(j);
+      const t = i === j ? 1 : r < 0 || !roco ? 0 : falseNegative(reports, items[i].report, r, reportEmbeddings, dim, cfg).f;
+      targets[i * W + j] = t;
+      sum += t;
+    }
+    for (let j = 0; j < W; j++) targets[i * W + j] /= sum;
+  }
+  return { targets, bias };
 }
 
 /** Texts as the report encoder reads them, on the CPU: rows of T tokens. */

@@ -17,12 +17,12 @@ import { ReportTokenizer } from '../tokenize.ts';
 import { reportDigest } from '../text/digest.ts';
 import { splitSentences } from '../text/sentences.ts';
 import { XrayExpert } from '../xray-expert.ts';
-import { Biud, LOSS_TERMS, type LossSwitches } from '../biud.ts';
+import { Biud, LOSS_TERMS, type LossSwitches, type StepInputs } from '../biud.ts';
 import { buildRetrieval, centerRows, type RetrievalIndex } from '../retrieval.ts';
 import type { ZeroShotResult } from '../zero-shot.ts';
 import { embedCts, embedTexts, zeroShot } from './evaluate.ts';
 import type { BiudData, CtItem, Report } from './data.ts';
-import { hostBatch, uploadBatch, encodeTexts, uploadText, type Correction } from './batch.ts';
+import { hostBatch, uploadBatch, encodeTexts, uploadText, queueTargets, type Correction } from './batch.ts';
 import {
   type CheckpointSink, MODEL_FILE, OPTIMIZER_FILE, EXPERT_FILE,
   storeToSafetensors, loadIntoStore, optimizerToSafetensors, optimizerFromSafetensors,
@@ -91,6 +91,12 @@ export class Trainer {
   readonly history: Progress[] = [];
   private ring!: Tensor;
   private ringFilled = 0;
+  /**
+   * L_RoCo's queue (config `loss.queue`): the last Q/B batches' normalised CT and report rows on
+   * the GPU, and on the CPU each slot's report (−1 while empty), written a batch at a time in turn.
+   * It is not in the checkpoint: a resumed run starts it empty.
+   */
+  private queue: { ct: Tensor; text: Tensor; reports: Int32Array; next: number } | null = null;
   private lastLog = { step: 0, time: 0 };
 
   private constructor(readonly opts: TrainerOptions) {
@@ -150,6 +156,8 @@ export class Trainer {
     const t = this.cfg.train;
     this.opt = new AdamW(this.model.store, { lr: t.lr, weightDecay: t.weightDecay, maxGradNorm: t.maxGradNorm });
     this.ring = e.keep(e.zeros([t.logEvery * TERMS.length]));
+    const Q = this.cfg.loss.queue ?? 0;
+    if (Q) this.queue = { ct: e.keep(e.zeros([Q, this.cfg.embedDim])), text: e.keep(e.zeros([Q, this.cfg.embedDim])), reports: new Int32Array(Q).fill(-1), next: 0 };
     if (saved) await this.restore(saved);
     else {
       if (this.cfg.text.init === 'expert') this.textFromExpert();
@@ -284,10 +292,11 @@ export class Trainer {
     const slot = this.ringFilled++;
     e.scope(() => {
       this.model.store.zeroGrad();
-      const inputs = { ...uploadBatch(e, host, B, cfg.text.maxLen), volumes: data.renderCt(e, items, cfg) };
+      const inputs = { ...uploadBatch(e, host, B, cfg.text.maxLen), volumes: data.renderCt(e, items, cfg), queue: this.queueInputs(items) };
       const losses = this.model.losses(inputs, this.opts.switches, this.expertFeatures, s);
       losses.total.backward();
       this.opt.update(this.lr(s, cfg.train, cfg.train.steps));
+      if (losses.enqueue) this.enqueue(items, losses.enqueue);
       TERMS.forEach((name, k) => {
         const t = losses[name];
         const dst = e.view(this.ring.storage.buffer!, (slot * TERMS.length + k) * 4, [1]);
@@ -303,6 +312,34 @@ export class Trainer {
     if (this.corrections.length > 2000) this.corrections.splice(0, this.corrections.length - 2000);
     this.opts.onCorrections?.(kept);
     return kept;
+  }
+
+  /** The queue's tensors and this batch's targets against it; undefined without a queue. */
+  private queueInputs(items: CtItem[]): StepInputs['queue'] {
+    const q = this.queue;
+    if (!q) return undefined;
+    const e = this.engine;
+    const B = items.length, W = B + q.reports.length;
+    const { targets, bias } = queueTargets(items, q.reports, this.opts.data.ctReports, this.reportEmbeddings, this.expertDim, this.cfg.loss, this.opts.switches.roco);
+    return { ct: q.ct, text: q.text, targets: e.tensor(targets, [B, W]), bias: e.tensor(bias, [1, W]) };
+  }
+
+  /**
+   * Write the batch's rows into the queue's next B slots, after the step's backward has read the
+   * queue (the copies follow it in the same submit, so the GPU runs them in that order).
+   */
+  private enqueue(items: CtItem[], rows: { ct: Tensor; text: Tensor }): void {
+    const q = this.queue!;
+    const e = this.engine;
+    const B = items.length, d = this.cfg.embedDim;
+    const offset = q.next * B;
+    for (const [src, dst] of [[rows.ct, q.ct], [rows.text, q.text]] as const) {
+      const view = e.view(dst.storage.buffer!, dst.storage.offset + offset * d * 4, [B, d]);
+      e.copy(src, view);
+      view.dispose();
+    }
+    items.forEach((it, b) => (q.reports[offset + b] = it.report));
+    q.next = (q.next + 1) % (q.reports.length / B);
   }
 
   /** Read the ring (a sync point), check every value is finite, report progress. */

@@ -1,7 +1,8 @@
 // BIUD's composed loss terms (models/losses.ts) against their CPU references, and their
-// gradients by finite differences: L_pair, L_rel (the relation term) and L_sent.
+// gradients by finite differences: L_pair, L_rel (the relation term), L_sent and L_RoCo with a queue.
 import type { Engine } from '../../engine/index.ts';
-import { pairLoss, pairLossRef, relationLoss, relationLossRef, sentenceLoss, sentenceLossRef } from '../../models/losses.ts';
+import { pairLoss, pairLossRef, relationLoss, relationLossRef, sentenceLoss, sentenceLossRef, queueContrastLoss, queueContrastRef } from '../../models/losses.ts';
+import { contrastiveLoss } from '../../engine/ops/contrastive.ts';
 import { suite, expectClose, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
@@ -27,7 +28,72 @@ function sentenceCase(e: Engine, B: number, S: number, seed: number) {
   return { agree, targets };
 }
 
+/** A queue case: B pairs, Q slots (the listed ones empty, zero rows), soft targets [B, B+Q] rows summing to 1. */
+function queueCase(e: Engine, B: number, Q: number, d: number, empty: number[], seed: number) {
+  const unit = (v: Float32Array) => {
+    const n = Math.hypot(...v) || 1;
+    return v.map((x) => x / n);
+  };
+  const qText = rows(randomArray(Q * d, seed), Q, d).map((r, k) => (empty.includes(k) ? new Float32Array(d) : unit(r)));
+  const qCt = rows(randomArray(Q * d, seed + 1), Q, d).map((r, k) => (empty.includes(k) ? new Float32Array(d) : unit(r)));
+  const filled = Array.from({ length: Q }, (_, k) => !empty.includes(k));
+  const W = B + Q;
+  const r = randomArray(B * W, seed + 2, 0, 1);
+  // Each CT's own report 1; some other columns a false negative (never an empty slot), as RoCo makes them.
+  const targets = Array.from({ length: B }, (_, i) => {
+    const row = Array.from({ length: W }, (_, j) => (j === i ? 1 : (j < B || filled[j - B]) && r[i * W + j] < 0.25 ? r[i * W + j] * 4 : 0));
+    const sum = row.reduce((a, x) => a + x, 0);
+    return row.map((x) => x / sum);
+  });
+  const bias = Float32Array.from({ length: W }, (_, j) => (j < B || filled[j - B] ? 0 : -1e4));
+  const out = {
+    qText, qCt, filled, targets,
+    tensors: () => ({
+      text: e.tensor(Float32Array.from(qText.flatMap((x) => [...x])), [Q, d]),
+      ct: e.tensor(Float32Array.from(qCt.flatMap((x) => [...x])), [Q, d]),
+      targets: e.tensor(Float32Array.from(out.targets.flat()), [B, W]),
+      bias: e.tensor(bias, [1, W]),
+    }),
+  };
+  return out;
+}
+
 suite('losses', (test) => {
+  test('L_RoCo with a queue matches its reference; with every slot empty it is contrastiveLoss', async (e) => {
+    for (const [k, [B, Q, d, empty]] of ([[3, 2, 4, []], [16, 64, 32, [5, 40, 41]], [5, 10, 256, [0, 1, 2, 3, 4]]] as const).entries()) {
+      const c = randomArray(B * d, 80 + k), t = randomArray(B * d, 90 + k);
+      const q = queueCase(e, B, Q, d, [...empty], 100 + 10 * k);
+      const tau = 0.07 + 0.1 * k;
+      const got = e.scope(() => e.keep(queueContrastLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), q.tensors(), e.tensor([tau], [1]))));
+      expectClose(await got.data(), [queueContrastRef(rows(c, B, d), rows(t, B, d), q.qText, q.qCt, q.targets, q.filled, tau)], `queue B ${B} Q ${Q} d ${d}`, 1e-5, 1e-4);
+      got.dispose();
+    }
+    // Every slot empty: the fused kernel's loss, for RoCo's targets where two pairs (0, 1) and
+    // (2, 3) are false negatives. (The kernel reads a report's targets down T's column, this loss
+    // along its row; the two agree where T is symmetric, as here.)
+    const B = 6, Q = 12, d = 16;
+    const c = randomArray(B * d, 120), t = randomArray(B * d, 121);
+    const q = queueCase(e, B, Q, d, Array.from({ length: Q }, (_, k) => k), 122);
+    const pairOf = [1, 0, 3, 2, -1, -1];
+    q.targets = q.targets.map((row, i) => row.map((_, j) => (j === i || j === pairOf[i] ? (pairOf[i] < 0 ? 1 : 0.5) : 0)));
+    const inBatch = Float32Array.from(q.targets.flatMap((row) => row.slice(0, B)));
+    const queued = e.scope(() => e.keep(queueContrastLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), q.tensors(), 0.3)));
+    const fused = e.scope(() => e.keep(contrastiveLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), e.tensor(inBatch, [B, B]), 0.3)));
+    expectClose(await queued.data(), await fused.data(), 'queue all empty vs contrastiveLoss', 1e-5, 1e-4);
+    queued.dispose();
+    fused.dispose();
+  });
+
+  test('L_RoCo with a queue: gradients (finite differences) to the CTs, the reports and τ, none to the queue', async (e) => {
+    const B = 3, Q = 3, d = 3;
+    const q = queueCase(e, B, Q, d, [1], 130);
+    await gradCheck(e, 'L_RoCo queue', [
+      { data: randomArray(B * d, 131), shape: [B, d] },
+      { data: randomArray(B * d, 132), shape: [B, d] },
+      { data: new Float32Array([0.5]), shape: [1] },
+    ], ([c, t, tau]) => queueContrastLoss(c, t, q.tensors(), tau).reshape([1]), 1e-2, 3e-2);
+  });
+
   test('L_pair and L_rel match their references (the relation term leaves the diagonal out)', async (e) => {
     for (const [k, [n, d]] of ([[4, 3], [16, 64], [9, 256]] as const).entries()) {
       const a = randomArray(n * d, 10 + k), b = randomArray(n * d, 20 + k);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { charSpansToTokenSpans, entityFocusedMask, IGNORE_INDEX } from '../../models/text/efm.ts';
 import { detectFalseNegatives, softTargets } from '../../models/text/false-negatives.ts';
-import { falseNegatives } from '../../models/train/batch.ts';
+import { falseNegatives, queueTargets } from '../../models/train/batch.ts';
 import { getConfig } from '../../models/config.ts';
 import { labelReport } from '../../models/text/labeler.ts';
 import { mulberry32 } from '../../models/text/rng.ts';
@@ -131,5 +131,31 @@ describe('false negatives for RoCo', () => {
     // Off (the paper's binary rule): no overlap counts.
     const off = falseNegatives(0, items, reports, null, 0, { ...loss, fnGraded: 0 });
     expect(Array.from(off.targets)).toEqual([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+  });
+
+  it("a queue's targets: the batch's as without it, then each slot by its report; empty slots 0 and masked", () => {
+    // Batch: reports 0..2 (normal, {2}, normal); queue slots: report 3 ({2}), empty, report 4 (normal), report 1 again.
+    const { items, reports } = batchOf([L(), L(2), L(), L(2), L()]);
+    const batch = items.slice(0, 3);
+    const loss = getConfig('micro').loss;
+    const r = queueTargets(batch, Int32Array.from([3, -1, 4, 1]), reports, null, 0, loss, true);
+    const F = [
+      [1, 0, 1, 0, 0, 1, 0],
+      [0, 1, 0, 1, 0, 0, 1],
+      [1, 0, 1, 0, 0, 1, 0],
+    ];
+    const want = F.flatMap((row) => row.map((v) => v / row.reduce((a, b) => a + b, 0)));
+    Array.from(r.targets).forEach((v, k) => expect(v).toBeCloseTo(want[k], 6));
+    expect(Array.from(r.bias)).toEqual([0, 0, 0, 0, -1e4, 0, 0]);
+    // Its batch columns, renormalised, are falseNegatives' rows.
+    const plain = falseNegatives(0, batch, reports, null, 0, loss).targets;
+    for (let i = 0; i < 3; i++) {
+      const row = Array.from(r.targets.subarray(i * 7, i * 7 + 3));
+      const sum = row.reduce((a, b) => a + b, 0);
+      row.forEach((v, j) => expect(v / sum).toBeCloseTo(plain[i * 3 + j], 6));
+    }
+    // RoCo off (plain CLIP): only each CT's own report is a positive; the queue only adds negatives.
+    const clip = queueTargets(batch, Int32Array.from([3, -1, 4, 1]), reports, null, 0, loss, false);
+    expect(Array.from(clip.targets)).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
   });
 });
