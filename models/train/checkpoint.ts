@@ -40,17 +40,21 @@ export interface OptimizerState {
   v: Float32Array;
 }
 
-export function optimizerToSafetensors(s: OptimizerState, metadata: Record<string, string>): Uint8Array {
+/** Training state that is not a parameter, saved beside the moments (L_RoCo's queue). */
+export type StateTensors = [string, { data: Float32Array | Int32Array; shape: readonly number[] }][];
+
+export function optimizerToSafetensors(s: OptimizerState, metadata: Record<string, string>, extra: StateTensors = []): Uint8Array {
   return writeSafetensors(
     [
       ['m', { data: s.m, shape: [s.m.length] }],
       ['v', { data: s.v, shape: [s.v.length] }],
+      ...extra,
     ],
     { ...metadata, step: String(s.step) },
   );
 }
 
-export function optimizerFromSafetensors(bytes: Uint8Array, expectLength: number, what: string): { state: OptimizerState; metadata: Record<string, string> } {
+export function optimizerFromSafetensors(bytes: Uint8Array, expectLength: number, what: string): { state: OptimizerState; metadata: Record<string, string>; tensors: ReturnType<typeof readSafetensors>['tensors'] } {
   const f = readSafetensors(bytes, what);
   const m = f.tensors.get('m');
   const v = f.tensors.get('v');
@@ -59,5 +63,5 @@ export function optimizerFromSafetensors(bytes: Uint8Array, expectLength: number
   if (state.m.length !== expectLength || state.v.length !== expectLength) {
     throw new BiudError(`${what}: optimiser state has ${state.m.length} values, the model's parameter slab ${expectLength}: it belongs to another config`);
   }
-  return { state, metadata: f.metadata };
+  return { state, metadata: f.metadata, tensors: f.tensors };
 }

@@ -8,7 +8,7 @@
 import type { Engine } from '../../engine/engine.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
-import { readSafetensors } from '../../engine/safetensors.ts';
+import { readSafetensors, toFloat32 } from '../../engine/safetensors.ts';
 import { AdamW } from '../../engine/optim/adamw.ts';
 import { warmupCosine } from '../../engine/optim/schedule.ts';
 import type { Assets } from '../assets.ts';
@@ -25,7 +25,7 @@ import type { BiudData, CtItem, Report } from './data.ts';
 import { hostBatch, uploadBatch, encodeTexts, uploadText, queueTargets, type Correction } from './batch.ts';
 import {
   type CheckpointSink, MODEL_FILE, OPTIMIZER_FILE, EXPERT_FILE,
-  storeToSafetensors, loadIntoStore, optimizerToSafetensors, optimizerFromSafetensors,
+  storeToSafetensors, loadIntoStore, optimizerToSafetensors, optimizerFromSafetensors, type StateTensors,
 } from './checkpoint.ts';
 
 export type LossName = (typeof LOSS_TERMS)[number];
@@ -94,7 +94,7 @@ export class Trainer {
   /**
    * L_RoCo's queue (config `loss.queue`): the last Q/B batches' normalised CT and report rows on
    * the GPU, and on the CPU each slot's report (−1 while empty), written a batch at a time in turn.
-   * It is not in the checkpoint: a resumed run starts it empty.
+   * Saved with the optimiser's moments, so a resumed run continues with the same queue.
    */
   private queue: { ct: Tensor; text: Tensor; reports: Int32Array; next: number } | null = null;
   private lastLog = { step: 0, time: 0 };
@@ -416,7 +416,15 @@ export class Trainer {
     if (!sink) return;
     const meta = this.metadata();
     // Optimiser first: a model file always has optimiser state at least as new as itself.
-    await sink.write(OPTIMIZER_FILE, optimizerToSafetensors(await this.opt.state(), { step: meta.step }));
+    const q = this.queue;
+    const queue: StateTensors = q
+      ? [
+          ['queue.ct', { data: (await q.ct.data()) as Float32Array, shape: q.ct.shape }],
+          ['queue.text', { data: (await q.text.data()) as Float32Array, shape: q.text.shape }],
+          ['queue.reports', { data: q.reports.slice(), shape: [q.reports.length] }],
+        ]
+      : [];
+    await sink.write(OPTIMIZER_FILE, optimizerToSafetensors(await this.opt.state(), { step: meta.step, ...(q ? { queue_next: String(q.next) } : {}) }, queue));
     await sink.write(MODEL_FILE, await storeToSafetensors(this.model.store, meta));
     this.savedStep = this.step;
   }
@@ -426,11 +434,33 @@ export class Trainer {
     const step = Number(meta.step);
     const optBytes = await this.opts.sink!.read(OPTIMIZER_FILE);
     if (!optBytes) throw new BiudError(`--resume: ${MODEL_FILE} is there but ${OPTIMIZER_FILE} is not`);
-    const { state } = optimizerFromSafetensors(optBytes, this.model.store.length, OPTIMIZER_FILE);
+    const { state, metadata, tensors } = optimizerFromSafetensors(optBytes, this.model.store.length, OPTIMIZER_FILE);
     if (state.step < step) throw new BiudError(`--resume: ${OPTIMIZER_FILE} is from step ${state.step}, older than the model's ${step}`);
     this.opt.loadState({ ...state, step });
+    if (this.queue) this.restoreQueue(tensors, metadata);
     this.step = step;
     this.log(`resumed at step ${step}`);
+  }
+
+  /** L_RoCo's queue from the optimiser file; a run saved without one starts it empty, and says so. */
+  private restoreQueue(tensors: ReturnType<typeof optimizerFromSafetensors>['tensors'], metadata: Record<string, string>): void {
+    const q = this.queue!;
+    const e = this.engine;
+    const ct = tensors.get('queue.ct'), text = tensors.get('queue.text'), reports = tensors.get('queue.reports');
+    if (!ct || !text || !reports) {
+      this.log(`resumed without L_RoCo's queue (${OPTIMIZER_FILE} has none): it starts empty`);
+      return;
+    }
+    const want = [q.reports.length, this.cfg.embedDim];
+    for (const [name, t] of [['queue.ct', ct], ['queue.text', text]] as const) {
+      if (t.shape.join() !== want.join()) throw new BiudError(`--resume: ${OPTIMIZER_FILE} holds ${name} [${t.shape}], this config's queue is [${want}]`);
+    }
+    q.ct.dispose();
+    q.text.dispose();
+    q.ct = e.keep(e.tensor(toFloat32(ct), want));
+    q.text = e.keep(e.tensor(toFloat32(text), want));
+    q.reports.set(Int32Array.from(toFloat32(reports)));
+    q.next = Number(metadata.queue_next ?? 0);
   }
 
   // ------------------------------------------------------------------ evaluation
@@ -452,6 +482,8 @@ export class Trainer {
 
   dispose(): void {
     this.ring?.dispose();
+    this.queue?.ct.dispose();
+    this.queue?.text.dispose();
     this.expertFeatures?.dispose();
     this.opt?.destroy();
     this.model?.store.destroy();

@@ -104,6 +104,28 @@ suite('trainer', (test) => {
     expectClose(resumed, straight, 'parameters after 10 steps, resumed vs straight', 1e-4, 1e-3);
   });
 
+  test("resume with L_RoCo's queue: the queue travels with the optimiser state, so 5 + 5 steps equal 10", async (e) => {
+    const sink = memorySink();
+    const data = toyData();
+    // micro's batch is 4: a queue of 3 batches is full by step 3 and has wrapped by step 5.
+    const config = micro(10, { loss: { queue: 12 } });
+    const a = await Trainer.create({ engine: e, assets: repoAssets, data, config, switches: ALL, sink });
+    await a.run(5);
+    a.dispose();
+    const opt = readSafetensors((await sink.read('optimizer.safetensors'))!, 'optimizer');
+    expectEqual(opt.tensors.get('queue.text')?.shape.join(), '12,' + config.embedDim, 'the queue is saved with the optimiser state');
+    expectTrue(!toFloat32(opt.tensors.get('queue.reports')!).includes(-1), 'every slot filled by step 5');
+    const b = await Trainer.create({ engine: e, assets: repoAssets, data, config, switches: ALL, sink, resume: true });
+    await b.run(10);
+    const resumed = await params(b);
+    b.dispose();
+    const c = await Trainer.create({ engine: e, assets: repoAssets, data, config, switches: ALL, expertWeights: (await sink.read('xray_expert.safetensors'))! });
+    await c.run(10);
+    const straight = await params(c);
+    c.dispose();
+    expectClose(resumed, straight, 'parameters after 10 steps with a queue, resumed vs straight', 1e-4, 1e-3);
+  });
+
   test('a NaN loss stops the run at its step, names the term, and keeps the last good checkpoint', async (e) => {
     const sink = memorySink();
     const base = toyData();
