@@ -33,6 +33,7 @@ const spec: OptionSpec = {
   'text-sentences': { type: 'boolean', help: "report encoder reads each sentence on its own and averages them, as a one-sentence prompt is read (--no-text-sentences: the whole report as one sequence; default: the config's)" },
   'sentence-keep': { type: 'number', help: "probability of keeping each report sentence in a step's text (default: the config's)" },
   queue: { type: 'number', help: "L_RoCo's queue: each CT also contrasted with the reports of this many earlier pairs, and each report with their CTs; a multiple of the batch, 0 = off (default: the config's)" },
+  'queue-from': { type: 'number', help: "step from which L_RoCo's queue takes part (it fills before; default: the config's, 0)" },
   'sentence-contrast': { type: 'number', help: 'λ of L_sent: CT embeddings against each finding sentence of the batch, every CT whose report agrees a positive; 0 = off (default: the config\'s)' },
   'fn-graded': { type: 'number', help: "RoCo: pairs whose finding sets overlap in part get soft targets J^γ (J: Jaccard index), γ this value; 0 = the binary rule (default: the config's)" },
   'distill-from': { type: 'number', help: "step at which distillation starts (default: the config's; 0 = from the start)" },
@@ -100,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     text: { maxLen: num('text-len'), init: o['text-init'] as 'scratch' | 'expert' | undefined, sentences: o['text-sentences'] as boolean | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients'), stratify: num('stratify') },
-    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp'), fnGraded: num('fn-graded'), sentences: num('sentence-contrast'), queue: num('queue') },
+    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp'), fnGraded: num('fn-graded'), sentences: num('sentence-contrast'), queue: num('queue'), queueFrom: num('queue-from') },
   });
   const r = await runTrainJob({
     cfg,

@@ -119,6 +119,8 @@ export interface LossConfig {
    * that made them (MoCo, ALBEF). A multiple of the batch; 0 or absent: off, as in the paper.
    */
   queue?: number;
+  /** The queue's slots are masked (the loss in-batch) before this step; it fills meanwhile. Default 0. */
+  queueFrom?: number;
   efm: number;
   pair: number;
   rel: number;
@@ -342,7 +344,7 @@ export function validate(c: BiudConfig): void {
   if (P !== undefined && !(Number.isInteger(P) && P >= 0)) throw new BiudError(`${c.name}: trainPatients must be a whole number ≥ 0 (0: a new patient for every sample), got ${P}`);
   const st = c.data.stratify;
   if (st !== undefined && !(st >= 0 && st <= 1)) throw new BiudError(`${c.name}: data.stratify must be a share of steps in [0, 1], got ${st}`);
-  for (const k of ['distillFrom', 'distillRamp'] as const) {
+  for (const k of ['distillFrom', 'distillRamp', 'queueFrom'] as const) {
     const v = c.loss[k];
     if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new BiudError(`${c.name}: ${k} must be a whole number of steps ≥ 0, got ${v}`);
   }

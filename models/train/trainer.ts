@@ -292,7 +292,7 @@ export class Trainer {
     const slot = this.ringFilled++;
     e.scope(() => {
       this.model.store.zeroGrad();
-      const inputs = { ...uploadBatch(e, host, B, cfg.text.maxLen), volumes: data.renderCt(e, items, cfg), queue: this.queueInputs(items) };
+      const inputs = { ...uploadBatch(e, host, B, cfg.text.maxLen), volumes: data.renderCt(e, items, cfg), queue: this.queueInputs(items, s) };
       const losses = this.model.losses(inputs, this.opts.switches, this.expertFeatures, s);
       losses.total.backward();
       this.opt.update(this.lr(s, cfg.train, cfg.train.steps));
@@ -315,12 +315,14 @@ export class Trainer {
   }
 
   /** The queue's tensors and this batch's targets against it; undefined without a queue. */
-  private queueInputs(items: CtItem[]): StepInputs['queue'] {
+  private queueInputs(items: CtItem[], step: number): StepInputs['queue'] {
     const q = this.queue;
     if (!q) return undefined;
     const e = this.engine;
     const B = items.length, W = B + q.reports.length;
-    const { targets, bias } = queueTargets(items, q.reports, this.opts.data.ctReports, this.reportEmbeddings, this.expertDim, this.cfg.loss, this.opts.switches.roco);
+    // Before loss.queueFrom the queue fills but every slot is masked: the loss is in-batch.
+    const slots = step < (this.cfg.loss.queueFrom ?? 0) ? new Int32Array(q.reports.length).fill(-1) : q.reports;
+    const { targets, bias } = queueTargets(items, slots, this.opts.data.ctReports, this.reportEmbeddings, this.expertDim, this.cfg.loss, this.opts.switches.roco);
     return { ct: q.ct, text: q.text, targets: e.tensor(targets, [B, W]), bias: e.tensor(bias, [1, W]) };
   }
 
