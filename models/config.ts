@@ -116,7 +116,8 @@ export interface LossConfig {
   /**
    * Queue of L_RoCo (losses.ts `queueContrastLoss`): each CT is also contrasted with the reports of
    * the last queue/B batches, and each report with their CTs, their embeddings kept from the step
-   * that made them (MoCo, ALBEF). A multiple of the batch; 0 or absent: off, as in the paper.
+   * that made them (MoCo, ALBEF, but without their momentum encoder). A multiple of the batch;
+   * 0 or absent: off, as in the paper. At `tiny` it collapsed the embeddings (docs/biud-runs.md).
    */
   queue?: number;
   /** The queue's slots are masked (the loss in-batch) before this step; it fills meanwhile. Default 0. */

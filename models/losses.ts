@@ -134,7 +134,11 @@ export interface ContrastQueue {
  *   L = ½ ( −(1/B) Σ_i Σ_j T_ij log softmax_j(Ĉ_i·[R̂; Qr]ᵀ/τ) − (1/B) Σ_i Σ_j T_ij log softmax_j(R̂_i·[Ĉ; Qc]ᵀ/τ) ).
  *
  * One T serves both directions: the queues hold the CT and the report of the same earlier pairs,
- * and the batch's part of T is symmetric. With every slot empty it is `contrastiveLoss`.
+ * F is symmetric, and row i of rownorm(I + F) is report i's targets as much as CT i's. (The fused
+ * `contrastiveLoss` reads a report's targets down T's column instead, the same where T is
+ * symmetric; with every slot empty and such a T the two losses are equal, which the tests check.)
+ * The keys are the encoders' own outputs of earlier steps, with no momentum copy (MoCo): at
+ * `tiny` that collapses every embedding to one vector (docs/biud-runs.md, run Q64).
  */
 export function queueContrastLoss(ct: Tensor, txt: Tensor, q: ContrastQueue, temperature: Tensor | number): Tensor {
   const c = l2normalize(ct), r = l2normalize(txt);
