@@ -253,14 +253,19 @@ export class Engine {
     enc.clearBuffer(b.buffer, b.offset, Math.ceil(t.size * 4 / 4) * 4);
   }
 
-  /** Copy `src` into `dst` (same element count), recorded in order. */
-  copy(src: Tensor, dst: Tensor): void {
-    if (src.size !== dst.size) throw new BiudError(`copy(): ${src.size} elements into ${dst.size}`);
+  /**
+   * Copy `src` into `dst` (same element count), recorded in order; with `at`, into dst's elements
+   * from `at` on (a part of a larger tensor: rows of a pool, slots of a queue).
+   */
+  copy(src: Tensor, dst: Tensor, at?: number): void {
+    if (at === undefined ? src.size !== dst.size : !(Number.isInteger(at) && at >= 0 && at + src.size <= dst.size)) {
+      throw new BiudError(`copy(): ${src.size} elements into ${dst.size}${at === undefined ? '' : ` from element ${at}`}`);
+    }
     const a = src.binding();
     const b = dst.binding();
     const enc = this.beginRecording();
     this.endPass();
-    enc.copyBufferToBuffer(a.buffer, a.offset!, b.buffer, b.offset!, src.size * 4);
+    enc.copyBufferToBuffer(a.buffer, a.offset!, b.buffer, b.offset! + (at ?? 0) * 4, src.size * 4);
   }
 
   /** Read a tensor back to the CPU: flushes pending work and waits for the GPU. */

@@ -11,7 +11,6 @@ import { VisionEncoder } from './vision-encoder.ts';
 import { TextEncoder, type TextBatch } from './text-encoder.ts';
 import { Linear } from './nn.ts';
 import { Temperature, rocoLoss, queueContrastLoss, pairLoss, relationLoss, sentenceLoss, distillFactor, type SentenceTargetTensors, type ContrastQueue } from './losses.ts';
-import { l2normalize } from './nn.ts';
 import type { BiudConfig } from './config.ts';
 
 /** Everything one training step needs, already on the GPU. */
@@ -51,7 +50,7 @@ export interface StepLosses {
   pair: Tensor | null;
   rel: Tensor | null;
   sent: Tensor | null;
-  /** With a queue: this batch's normalised CT and report rows [B, d] (no gradient), for the queue's next slots. */
+  /** With a queue: this batch's normalised CT and report rows [B, d], copied into the queue's next slots. */
   enqueue?: { ct: Tensor; text: Tensor };
 }
 
@@ -84,10 +83,9 @@ export class Biud {
     const L = this.cfg.loss;
     const ct = this.ct.forward(inputs.volumes);
     const txt = this.text.forward({ ids: inputs.ids, mask: inputs.mask, layout: inputs.layout });
-    const roco = inputs.queue
-      ? queueContrastLoss(ct.embedding, txt.embedding, inputs.queue, this.temperature.value())
-      : rocoLoss(ct.embedding, txt.embedding, on.roco ? inputs.targets : null, this.temperature.value());
-    const enqueue = inputs.queue && this.engine.noGrad(() => ({ ct: l2normalize(ct.embedding), text: l2normalize(txt.embedding) }));
+    const queued = inputs.queue && queueContrastLoss(ct.embedding, txt.embedding, inputs.queue, this.temperature.value());
+    const roco = queued ? queued.loss : rocoLoss(ct.embedding, txt.embedding, on.roco ? inputs.targets : null, this.temperature.value());
+    const enqueue = queued ? queued.rows : undefined;
     let total = roco;
     let efm: Tensor | null = null;
     if (on.efm && inputs.maskedIds && inputs.mlmPositions && inputs.mlmLabels) {

@@ -140,7 +140,7 @@ export interface ContrastQueue {
  * The keys are the encoders' own outputs of earlier steps, with no momentum copy (MoCo): at
  * `tiny` that collapses every embedding to one vector (docs/biud-runs.md, run Q64).
  */
-export function queueContrastLoss(ct: Tensor, txt: Tensor, q: ContrastQueue, temperature: Tensor | number): Tensor {
+export function queueContrastLoss(ct: Tensor, txt: Tensor, q: ContrastQueue, temperature: Tensor | number): { loss: Tensor; rows: { ct: Tensor; text: Tensor } } {
   const c = l2normalize(ct), r = l2normalize(txt);
   const side = (rows: Tensor, batch: Tensor, queue: Tensor) => {
     const sim = ops.matmul(rows, ops.concat([batch, queue], 0), { transB: true });
@@ -148,7 +148,8 @@ export function queueContrastLoss(ct: Tensor, txt: Tensor, q: ContrastQueue, tem
     return ops.sum(ops.mul(q.targets, ops.logSoftmax(logits, -1)));
   };
   const B = ct.shape[0];
-  return ops.scale(ops.add(side(c, r, q.text), side(r, c, q.ct)), -0.5 / B);
+  // The normalised rows come back too: they are what the queue keeps of this batch.
+  return { loss: ops.scale(ops.add(side(c, r, q.text), side(r, c, q.ct)), -0.5 / B), rows: { ct: c, text: r } };
 }
 
 /**

@@ -2,7 +2,7 @@
 // loadable by PyTorch's safetensors.torch.load_file), the optimiser state beside it
 // (`optimizer.safetensors`), and the run's metadata (config, step, vocabulary) in the header.
 // A sink writes whole files only: a checkpoint is either complete or absent.
-import { readSafetensors, writeSafetensors, toFloat32 } from '../../engine/safetensors.ts';
+import { readSafetensors, writeSafetensors, toFloat32, type SafeTensor } from '../../engine/safetensors.ts';
 import { BiudError } from '../../engine/errors.ts';
 import type { ParamStore } from '../../engine/params.ts';
 
@@ -54,7 +54,7 @@ export function optimizerToSafetensors(s: OptimizerState, metadata: Record<strin
   );
 }
 
-export function optimizerFromSafetensors(bytes: Uint8Array, expectLength: number, what: string): { state: OptimizerState; metadata: Record<string, string>; tensors: ReturnType<typeof readSafetensors>['tensors'] } {
+export function optimizerFromSafetensors(bytes: Uint8Array, expectLength: number, what: string): { state: OptimizerState; metadata: Record<string, string>; tensors: Map<string, SafeTensor> } {
   const f = readSafetensors(bytes, what);
   const m = f.tensors.get('m');
   const v = f.tensors.get('v');

@@ -109,11 +109,7 @@ class RenderedRows {
       this.blocks.push(rows);
       for (let i = 0; i < rowsHere; i += chunk) {
         const to = Math.min(rowsHere, i + chunk);
-        e.scope(() => {
-          const dst = e.view(rows.storage.buffer!, rows.storage.offset + i * width * 4, [(to - i) * width]);
-          e.copy(render(b0 + i, b0 + to).reshape([(to - i) * width]), dst);
-          dst.dispose();
-        });
+        e.scope(() => e.copy(render(b0 + i, b0 + to).reshape([(to - i) * width]), rows, i * width));
         e.flush();
       }
     }

@@ -8,7 +8,7 @@
 import type { Engine } from '../../engine/engine.ts';
 import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
-import { readSafetensors, toFloat32 } from '../../engine/safetensors.ts';
+import { readSafetensors, toFloat32, type SafeTensor } from '../../engine/safetensors.ts';
 import { AdamW } from '../../engine/optim/adamw.ts';
 import { warmupCosine } from '../../engine/optim/schedule.ts';
 import type { Assets } from '../assets.ts';
@@ -335,11 +335,8 @@ export class Trainer {
     const e = this.engine;
     const B = items.length, d = this.cfg.embedDim;
     const offset = q.next * B;
-    for (const [src, dst] of [[rows.ct, q.ct], [rows.text, q.text]] as const) {
-      const view = e.view(dst.storage.buffer!, dst.storage.offset + offset * d * 4, [B, d]);
-      e.copy(src, view);
-      view.dispose();
-    }
+    e.copy(rows.ct, q.ct, offset * d);
+    e.copy(rows.text, q.text, offset * d);
     items.forEach((it, b) => (q.reports[offset + b] = it.report));
     q.next = (q.next + 1) % (q.reports.length / B);
   }
@@ -445,7 +442,7 @@ export class Trainer {
   }
 
   /** L_RoCo's queue from the optimiser file; a run saved without one starts it empty, and says so. */
-  private restoreQueue(tensors: ReturnType<typeof optimizerFromSafetensors>['tensors'], metadata: Record<string, string>): void {
+  private restoreQueue(tensors: Map<string, SafeTensor>, metadata: Record<string, string>): void {
     const q = this.queue!;
     const e = this.engine;
     const ct = tensors.get('queue.ct'), text = tensors.get('queue.text'), reports = tensors.get('queue.reports');

@@ -68,6 +68,14 @@ suite('engine', (test) => {
     c.dispose();
   });
 
+  test('copy into part of a tensor: only those elements change; past the end is refused', async (e) => {
+    const dst = e.tensor(new Float32Array(10).fill(-1), [10]);
+    e.scope(() => e.copy(e.tensor([1, 2, 3], [3]), dst, 6));
+    expectClose(await dst.data(), [-1, -1, -1, -1, -1, -1, 1, 2, 3, -1], 'copy at element 6', 0);
+    await expectThrows(() => e.scope(() => e.copy(e.tensor([1, 2, 3], [3]), dst, 8)), /3 elements into 10 from element 8/, 'a copy past the end');
+    dst.dispose();
+  });
+
   test('gradients accumulate across backward calls; noGrad records nothing', async (e) => {
     const x = e.tensor([1, 2, 3]);
     x.requiresGrad = true;

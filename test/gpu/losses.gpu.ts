@@ -64,7 +64,7 @@ suite('losses', (test) => {
       const c = randomArray(B * d, 80 + k), t = randomArray(B * d, 90 + k);
       const q = queueCase(e, B, Q, d, [...empty], 100 + 10 * k);
       const tau = 0.07 + 0.1 * k;
-      const got = e.scope(() => e.keep(queueContrastLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), q.tensors(), e.tensor([tau], [1]))));
+      const got = e.scope(() => e.keep(queueContrastLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), q.tensors(), e.tensor([tau], [1])).loss));
       expectClose(await got.data(), [queueContrastRef(rows(c, B, d), rows(t, B, d), q.qText, q.qCt, q.targets, q.filled, tau)], `queue B ${B} Q ${Q} d ${d}`, 1e-5, 1e-4);
       got.dispose();
     }
@@ -77,7 +77,7 @@ suite('losses', (test) => {
     const pairOf = [1, 0, 3, 2, -1, -1];
     q.targets = q.targets.map((row, i) => row.map((_, j) => (j === i || j === pairOf[i] ? (pairOf[i] < 0 ? 1 : 0.5) : 0)));
     const inBatch = Float32Array.from(q.targets.flatMap((row) => row.slice(0, B)));
-    const queued = e.scope(() => e.keep(queueContrastLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), q.tensors(), 0.3)));
+    const queued = e.scope(() => e.keep(queueContrastLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), q.tensors(), 0.3).loss));
     const fused = e.scope(() => e.keep(contrastiveLoss(e.tensor(c, [B, d]), e.tensor(t, [B, d]), e.tensor(inBatch, [B, B]), 0.3)));
     expectClose(await queued.data(), await fused.data(), 'queue all empty vs contrastiveLoss', 1e-5, 1e-4);
     queued.dispose();
@@ -91,7 +91,7 @@ suite('losses', (test) => {
       { data: randomArray(B * d, 131), shape: [B, d] },
       { data: randomArray(B * d, 132), shape: [B, d] },
       { data: new Float32Array([0.5]), shape: [1] },
-    ], ([c, t, tau]) => queueContrastLoss(c, t, q.tensors(), tau).reshape([1]), 1e-2, 3e-2);
+    ], ([c, t, tau]) => queueContrastLoss(c, t, q.tensors(), tau).loss.reshape([1]), 1e-2, 3e-2);
   });
 
   test('L_pair and L_rel match their references (the relation term leaves the diagonal out)', async (e) => {
