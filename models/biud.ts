@@ -10,8 +10,9 @@ import * as ops from '../engine/ops/index.ts';
 import { VisionEncoder } from './vision-encoder.ts';
 import { TextEncoder, type TextBatch } from './text-encoder.ts';
 import { Linear } from './nn.ts';
-import { Temperature, rocoLoss, queueContrastLoss, pairLoss, relationLoss, sentenceLoss, distillFactor, type SentenceTargetTensors, type ContrastQueue } from './losses.ts';
+import { Temperature, rocoLoss, queueContrastLoss, pairLoss, relationLoss, sentenceLoss, findingLoss, distillFactor, type SentenceTargetTensors, type ContrastQueue } from './losses.ts';
 import type { BiudConfig } from './config.ts';
+import { NUM_FINDINGS } from './text/index.ts';
 
 /** Everything one training step needs, already on the GPU. */
 export interface StepInputs {
@@ -32,6 +33,8 @@ export interface StepInputs {
   xrayRows?: Tensor;
   /** L_sent (config `loss.sentences`): the batch's finding sentences [S, Ts] and their targets. */
   sentences?: SentenceTargetTensors & { ids: Tensor; mask: Tensor };
+  /** L_find (config `loss.findings`): int32 [B·18], the findings the labeler read in each CT's report. */
+  findingLabels?: Tensor;
   /** L_RoCo's queue of earlier pairs (config `loss.queue`); its targets replace `targets`. */
   queue?: ContrastQueue;
 }
@@ -50,11 +53,12 @@ export interface StepLosses {
   pair: Tensor | null;
   rel: Tensor | null;
   sent: Tensor | null;
+  find: Tensor | null;
   /** With a queue: this batch's normalised CT and report rows [B, d], copied into the queue's next slots. */
   enqueue?: { ct: Tensor; text: Tensor };
 }
 
-export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel', 'sent'] as const;
+export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel', 'sent', 'find'] as const;
 
 export class Biud {
   readonly store: ParamStore;
@@ -62,6 +66,8 @@ export class Biud {
   readonly text: TextEncoder;
   readonly distillHead: Linear;
   readonly temperature: Temperature;
+  /** L_find's head, two logits per finding (only with config `loss.findings`). */
+  readonly findingHead: Linear | null;
 
   constructor(readonly engine: Engine, readonly cfg: BiudConfig, readonly vocabSize: number, expertDim = cfg.embedDim) {
     this.store = new ParamStore(engine, cfg.seed);
@@ -71,6 +77,8 @@ export class Biud {
     // not force the CT–report space to equal the X-ray expert's.
     this.distillHead = new Linear(this.store, 'distill_head', cfg.ct.width, expertDim);
     this.temperature = new Temperature(this.store, 'logit_scale', cfg.loss.temperature);
+    // Made last, so that every other parameter starts as it does without it.
+    this.findingHead = cfg.loss.findings ? new Linear(this.store, 'finding_head', cfg.embedDim, 2 * NUM_FINDINGS) : null;
     this.store.finalize();
   }
 
@@ -109,7 +117,12 @@ export class Biud {
       sent = sentenceLoss(ct.embedding, sentences.embedding, inputs.sentences, this.temperature.value());
       total = ops.add(total, ops.scale(sent, L.sentences));
     }
-    return { total, roco, efm, pair, rel, sent, enqueue };
+    let find: Tensor | null = null;
+    if (this.findingHead && inputs.findingLabels && L.findings) {
+      find = findingLoss(ct.embedding, this.findingHead.weight, this.findingHead.bias!, inputs.findingLabels);
+      total = ops.add(total, ops.scale(find, L.findings));
+    }
+    return { total, roco, efm, pair, rel, sent, find, enqueue };
   }
 
   /** CT embeddings [B, embedDim] for inference (no gradient). */

@@ -114,6 +114,13 @@ export interface LossConfig {
    */
   sentences?: number;
   /**
+   * λ of L_find (losses.ts `findingLoss`): a linear head on each CT embedding predicts the 18
+   * findings that the labeler reads in its report's text (models/text/labeler.ts), one logistic
+   * loss per finding, as KAD and MedKLIP supervise their image encoders with entities taken from
+   * the reports. No hand label is read. 0 or absent: off, as in the paper.
+   */
+  findings?: number;
+  /**
    * Queue of L_RoCo (losses.ts `queueContrastLoss`): each CT is also contrasted with the reports of
    * the last queue/B batches, and each report with their CTs, their embeddings kept from the step
    * that made them (MoCo, ALBEF, but without their momentum encoder). A multiple of the batch;
@@ -351,6 +358,8 @@ export function validate(c: BiudConfig): void {
   }
   const g = c.loss.fnGraded;
   if (g !== undefined && !(Number.isFinite(g) && g >= 0)) throw new BiudError(`${c.name}: fnGraded (the exponent γ of graded false negatives) must be ≥ 0, got ${g}`);
+  const lf = c.loss.findings;
+  if (lf !== undefined && !(Number.isFinite(lf) && lf >= 0)) throw new BiudError(`${c.name}: loss.findings (the weight of L_find) must be ≥ 0, got ${lf}`);
   const ls = c.loss.sentences;
   if (ls !== undefined && !(Number.isFinite(ls) && ls >= 0)) throw new BiudError(`${c.name}: loss.sentences (the weight of L_sent) must be ≥ 0, got ${ls}`);
   const q = c.loss.queue;

@@ -53,6 +53,42 @@ export function relationLoss(ct: Tensor, xray: Tensor, tau: number): Tensor {
   return ops.mean(ops.sum(ops.mul(p, ops.sub(logP, logQ)), -1));
 }
 
+/**
+ * L_find (config `loss.findings`): a linear head (weight [2K, d], bias [2K]) reads each CT
+ * embedding and gives two logits per finding; the loss is the mean two-way cross-entropy against
+ * the K findings the labeler read in each CT's report (`labels` int32 [B·K]: 1 present, 0 absent):
+ *
+ *   z_b = W·(√d ĉ_b) + c,   L_find = −(1/BK) Σ_b Σ_k log softmax(z_b[2k], z_b[2k+1])_{y_bk}
+ *
+ * The head reads the unit embedding ĉ that zero-shot scores, so what it asks for is a direction
+ * per finding in that space; scaled by √d so each coordinate has about unit spread, as the
+ * head's initialisation (std 0.02, BERT's) expects, and a learning rate of 2e-4 can move its
+ * logits by several units in a run.
+ */
+export function findingLoss(ct: Tensor, weight: Tensor, bias: Tensor, labels: Tensor): Tensor {
+  const [B, d] = ct.shape;
+  const z = ops.add(ops.matmul(ops.scale(l2normalize(ct), Math.sqrt(d)), weight, { transB: true }), bias);
+  return ops.crossEntropy(z.reshape([B * (weight.shape[0] / 2), 2]), labels, -100);
+}
+
+/** Reference L_find on the CPU in double precision: ct [B][d], weight [2K][d], bias [2K], labels [B][K]. */
+export function findingLossRef(ct: ArrayLike<number>[], weight: ArrayLike<number>[], bias: ArrayLike<number>, labels: ArrayLike<number>[]): number {
+  let sum = 0, n = 0;
+  ct.forEach((c, b) => {
+    const norm = Math.sqrt(Array.from(c).reduce((a, x) => a + x * x, 0)) || 1;
+    const x = Array.from(c, (v) => (v / norm) * Math.sqrt(c.length));
+    const z = weight.map((w, o) => x.reduce((a, v, k) => a + v * w[k], 0) + bias[o]);
+    for (let k = 0; k < labels[b].length; k++) {
+      const [z0, z1] = [z[2 * k], z[2 * k + 1]];
+      const m = Math.max(z0, z1);
+      const lse = m + Math.log(Math.exp(z0 - m) + Math.exp(z1 - m));
+      sum += lse - (labels[b][k] ? z1 : z0);
+      n++;
+    }
+  });
+  return sum / n;
+}
+
 /** A batch's finding sentences as targets of L_sent (models/text/sentence-targets.ts makes them). */
 export interface SentenceTargetTensors {
   /** [B, S]: each CT's row of agreeing sentences, normalised to sum 1 (all 0 where none agrees). */

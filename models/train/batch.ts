@@ -11,6 +11,7 @@ import { cosineRows } from '../retrieval.ts';
 import { splitSentences } from '../text/sentences.ts';
 import { mulberry32 } from '../text/rng.ts';
 import { sentenceTargets } from '../text/sentence-targets.ts';
+import { labelReport } from '../text/labeler.ts';
 
 /**
  * Sentence sampling: each sentence of `text` kept with probability `keep` (at least one), in its
@@ -131,6 +132,14 @@ export function queueTargets(
   return { targets, bias };
 }
 
+/** The labeler's findings of a report's text (L_find's targets), read once per report. */
+const labelerCache = new WeakMap<Report, Uint8Array>();
+export function labelerFindings(report: Report): Uint8Array {
+  let labels = labelerCache.get(report);
+  if (!labels) labelerCache.set(report, (labels = labelReport(report.text).labels));
+  return labels;
+}
+
 /** Texts as the report encoder reads them, on the CPU: rows of T tokens. */
 export interface HostText {
   ids: Int32Array;
@@ -180,6 +189,8 @@ export interface HostBatch extends HostText {
   masked: number[][];
   /** L_sent's finding sentences (config `loss.sentences`), SENTENCE_CAP rows of SENTENCE_LEN tokens. */
   sentences?: HostSentences;
+  /** L_find (config `loss.findings`): [B·18], the labeler's findings of each item's whole report. */
+  findingLabels?: Int32Array;
 }
 
 /** Finding sentences per batch for L_sent, and the tokens each is read as. */
@@ -250,8 +261,10 @@ export function hostBatch(
   const fn = falseNegatives(step, items, reports, reportEmbeddings, embeddingDim, cfg.loss);
   const xrayRows = Int32Array.from(items, (it) => (retrievalTarget ? retrievalTarget[it.report] : 0));
   const sentences = cfg.loss.sentences ? hostSentences(tok, texts, items.map((it) => reports[it.report].labels), (cfg.seed * 65_537 + step * 977) >>> 0) : undefined;
+  // The whole report, not the digest the encoder reads: the labeler reads what a radiologist wrote.
+  const findingLabels = cfg.loss.findings ? Int32Array.from(items.flatMap((it) => Array.from(labelerFindings(reports[it.report])))) : undefined;
   return {
-    sentences,
+    sentences, findingLabels,
     ids: text.ids, mask: text.mask, positions: text.positions, pool: text.pool, maskedIds, masked,
     mlmPositions: Int32Array.from(positions), mlmLabels: Int32Array.from(labels),
     targets: fn.targets, corrections: fn.corrections, xrayRows,
@@ -270,6 +283,7 @@ export function uploadBatch(e: Engine, h: HostBatch, B: number, T: number): Omit
     mlmLabels: h.mlmLabels.length ? e.tensor(h.mlmLabels, [h.mlmLabels.length], 'int32') : undefined,
     targets: e.tensor(h.targets, [B, B]),
     xrayRows: e.tensor(h.xrayRows, [B], 'int32'),
+    findingLabels: h.findingLabels && e.tensor(h.findingLabels, [h.findingLabels.length], 'int32'),
     sentences: h.sentences && {
       ids: e.tensor(h.sentences.ids, [SENTENCE_CAP, SENTENCE_LEN], 'int32'),
       mask: e.tensor(h.sentences.mask, [SENTENCE_CAP, SENTENCE_LEN], 'int32'),

@@ -1,7 +1,8 @@
 // BIUD's composed loss terms (models/losses.ts) against their CPU references, and their
-// gradients by finite differences: L_pair, L_rel (the relation term), L_sent and L_RoCo with a queue.
+// gradients by finite differences: L_pair, L_rel (the relation term), L_sent, L_find and L_RoCo
+// with a queue.
 import type { Engine } from '../../engine/index.ts';
-import { pairLoss, pairLossRef, relationLoss, relationLossRef, sentenceLoss, sentenceLossRef, queueContrastLoss, queueContrastRef } from '../../models/losses.ts';
+import { pairLoss, pairLossRef, relationLoss, relationLossRef, sentenceLoss, sentenceLossRef, findingLoss, findingLossRef, queueContrastLoss, queueContrastRef } from '../../models/losses.ts';
 import { contrastiveLoss } from '../../engine/ops/contrastive.ts';
 import { suite, expectClose, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
@@ -134,6 +135,24 @@ suite('losses', (test) => {
     const without = sentenceLossRef(rows(c, B, d), rows(s, S - 1, d), agree.map((r) => r.slice(0, S - 1)), 0.2);
     expectClose(await padded.data(), [without], 'L_sent with a padding column', 1e-5, 1e-4);
     padded.dispose();
+  });
+
+  test('L_find matches its reference; its gradients (finite differences) to the CTs, the weight and the bias', async (e) => {
+    for (const [k, [B, K, d]] of ([[3, 2, 4], [16, 18, 256]] as const).entries()) {
+      const c = randomArray(B * d, 80 + k), w = randomArray(2 * K * d, 82 + k, -0.3, 0.3), bias = randomArray(2 * K, 84 + k);
+      const y = Int32Array.from(randomArray(B * K, 86 + k, 0, 1), (u) => (u < 0.3 ? 1 : 0));
+      const got = e.scope(() => e.keep(findingLoss(e.tensor(c, [B, d]), e.tensor(w, [2 * K, d]), e.tensor(bias, [2 * K]), e.tensor(y, [B * K], 'int32'))));
+      const ref = findingLossRef(rows(c, B, d), rows(w, 2 * K, d), bias, rows(Float32Array.from(y), B, K));
+      expectClose(await got.data(), [ref], `L_find B ${B} K ${K} d ${d}`, 1e-5, 1e-4);
+      got.dispose();
+    }
+    const B = 3, K = 2, d = 4;
+    const y = new Int32Array([1, 0, 0, 0, 1, 1]);
+    await gradCheck(e, 'L_find', [
+      { data: randomArray(B * d, 90), shape: [B, d] },
+      { data: randomArray(2 * K * d, 91, -0.3, 0.3), shape: [2 * K, d] },
+      { data: randomArray(2 * K, 92), shape: [2 * K] },
+    ], ([c, w, b]) => findingLoss(c, w, b, e.tensor(y, [B * K], 'int32')).reshape([1]), 1e-2, 3e-2);
   });
 
   test('L_sent gradients (finite differences) to the CTs, the sentences and τ', async (e) => {

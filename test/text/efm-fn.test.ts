@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { charSpansToTokenSpans, entityFocusedMask, IGNORE_INDEX } from '../../models/text/efm.ts';
 import { detectFalseNegatives, softTargets } from '../../models/text/false-negatives.ts';
-import { falseNegatives, queueTargets } from '../../models/train/batch.ts';
+import { falseNegatives, queueTargets, hostBatch } from '../../models/train/batch.ts';
+import { ReportTokenizer } from '../../models/tokenize.ts';
+import { diskAssets } from '../../models/assets-node.ts';
+import { findingIndex } from '../../models/text/index.ts';
 import { getConfig } from '../../models/config.ts';
 import { labelReport } from '../../models/text/labeler.ts';
 import { mulberry32 } from '../../models/text/rng.ts';
@@ -157,5 +160,21 @@ describe('false negatives for RoCo', () => {
     // RoCo off (plain CLIP): only each CT's own report is a positive; the queue only adds negatives.
     const clip = queueTargets(batch, Int32Array.from([3, -1, 4, 1]), reports, null, 0, loss, false);
     expect(Array.from(clip.targets)).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+  });
+
+  it("L_find's targets are the labeler's findings of each report's whole text, not its hand labels", async () => {
+    const texts = ['Cardiomegaly is observed. No pleural effusion.', 'Pleural effusion on the right. A 5 mm nodule in the left upper lobe.', 'Lungs are clear.'];
+    // Hand labels that disagree with every text: L_find must not read them.
+    const reports = texts.map((text, k) => ({ text, labels: new Uint8Array(18).fill(1), source: String(k) }));
+    const items = texts.map((_, k) => ({ volumeSeed: k, labels: reports[k].labels, report: k }));
+    const tok = await ReportTokenizer.load(diskAssets(), 'sub', texts);
+    const h = hostBatch(0, items, reports, tok, getConfig('micro', { loss: { findings: 1 } }), null, 0, null);
+    const want = new Int32Array(3 * 18);
+    want[findingIndex('Cardiomegaly')] = 1;
+    want[18 + findingIndex('Pleural effusion')] = 1;
+    want[18 + findingIndex('Lung nodule')] = 1;
+    expect(Array.from(h.findingLabels!)).toEqual(Array.from(want));
+    // Off by default: no targets made.
+    expect(hostBatch(0, items, reports, tok, getConfig('micro'), null, 0, null).findingLabels).toBeUndefined();
   });
 });
