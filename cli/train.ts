@@ -35,6 +35,7 @@ const spec: OptionSpec = {
   queue: { type: 'number', help: "L_RoCo's queue: each CT also contrasted with the reports of this many earlier pairs, and each report with their CTs; a multiple of the batch, 0 = off (default: the config's)" },
   'queue-from': { type: 'number', help: "step from which L_RoCo's queue takes part (it fills before; default: the config's, 0)" },
   'finding-loss': { type: 'number', help: "λ of L_find: a linear head on the CT embedding predicts the findings the labeler reads in the report's text; 0 = off (default: the config's)" },
+  'finding-text': { type: 'number', help: "λ of L_find's text side: the same head predicts the same findings from each report embedding; needs --finding-loss (default: the config's)" },
   'sentence-contrast': { type: 'number', help: 'λ of L_sent: CT embeddings against each finding sentence of the batch, every CT whose report agrees a positive; 0 = off (default: the config\'s)' },
   'fn-graded': { type: 'number', help: "RoCo: pairs whose finding sets overlap in part get soft targets J^γ (J: Jaccard index), γ this value; 0 = the binary rule (default: the config's)" },
   'distill-from': { type: 'number', help: "step at which distillation starts (default: the config's; 0 = from the start)" },
@@ -102,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
     text: { maxLen: num('text-len'), init: o['text-init'] as 'scratch' | 'expert' | undefined, sentences: o['text-sentences'] as boolean | undefined },
     expert: { steps: num('expert-steps') },
     data: { trainPatients: num('patients'), stratify: num('stratify') },
-    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp'), fnGraded: num('fn-graded'), sentences: num('sentence-contrast'), findings: num('finding-loss'), queue: num('queue'), queueFrom: num('queue-from') },
+    loss: { roco: o.roco as boolean, sentenceKeep: num('sentence-keep'), distillFrom: num('distill-from'), distillRamp: num('distill-ramp'), fnGraded: num('fn-graded'), sentences: num('sentence-contrast'), findings: num('finding-loss'), findingsText: num('finding-text'), queue: num('queue'), queueFrom: num('queue-from') },
   });
   const r = await runTrainJob({
     cfg,

@@ -54,11 +54,12 @@ export interface StepLosses {
   rel: Tensor | null;
   sent: Tensor | null;
   find: Tensor | null;
+  findText: Tensor | null;
   /** With a queue: this batch's normalised CT and report rows [B, d], copied into the queue's next slots. */
   enqueue?: { ct: Tensor; text: Tensor };
 }
 
-export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel', 'sent', 'find'] as const;
+export const LOSS_TERMS = ['total', 'roco', 'efm', 'pair', 'rel', 'sent', 'find', 'findText'] as const;
 
 export class Biud {
   readonly store: ParamStore;
@@ -118,11 +119,18 @@ export class Biud {
       total = ops.add(total, ops.scale(sent, L.sentences));
     }
     let find: Tensor | null = null;
+    let findText: Tensor | null = null;
     if (this.findingHead && inputs.findingLabels && L.findings) {
       find = findingLoss(ct.embedding, this.findingHead.weight, this.findingHead.bias!, inputs.findingLabels);
       total = ops.add(total, ops.scale(find, L.findings));
+      if (L.findingsText) {
+        // The report says what the labeler read in it, so its embedding can hold it exactly;
+        // the head is shared, so the directions it finds are the CTs' directions too.
+        findText = findingLoss(txt.embedding, this.findingHead.weight, this.findingHead.bias!, inputs.findingLabels);
+        total = ops.add(total, ops.scale(findText, L.findingsText));
+      }
     }
-    return { total, roco, efm, pair, rel, sent, find, enqueue };
+    return { total, roco, efm, pair, rel, sent, find, findText, enqueue };
   }
 
   /** CT embeddings [B, embedDim] for inference (no gradient). */

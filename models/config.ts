@@ -121,6 +121,12 @@ export interface LossConfig {
    */
   findings?: number;
   /**
+   * λ of L_find's text side: the same head also reads each report embedding and predicts the
+   * same findings, so that reports and CTs keep each finding along the same directions of the
+   * shared space, where zero-shot prompts and CTs meet. Needs `findings`; 0 or absent: off.
+   */
+  findingsText?: number;
+  /**
    * Queue of L_RoCo (losses.ts `queueContrastLoss`): each CT is also contrasted with the reports of
    * the last queue/B batches, and each report with their CTs, their embeddings kept from the step
    * that made them (MoCo, ALBEF, but without their momentum encoder). A multiple of the batch;
@@ -360,6 +366,9 @@ export function validate(c: BiudConfig): void {
   if (g !== undefined && !(Number.isFinite(g) && g >= 0)) throw new BiudError(`${c.name}: fnGraded (the exponent γ of graded false negatives) must be ≥ 0, got ${g}`);
   const lf = c.loss.findings;
   if (lf !== undefined && !(Number.isFinite(lf) && lf >= 0)) throw new BiudError(`${c.name}: loss.findings (the weight of L_find) must be ≥ 0, got ${lf}`);
+  const lt = c.loss.findingsText;
+  if (lt !== undefined && !(Number.isFinite(lt) && lt >= 0)) throw new BiudError(`${c.name}: loss.findingsText (the weight of L_find's text side) must be ≥ 0, got ${lt}`);
+  if (lt && !lf) throw new BiudError(`${c.name}: loss.findingsText needs loss.findings (L_find's head) to be on`);
   const ls = c.loss.sentences;
   if (ls !== undefined && !(Number.isFinite(ls) && ls >= 0)) throw new BiudError(`${c.name}: loss.sentences (the weight of L_sent) must be ≥ 0, got ${ls}`);
   const q = c.loss.queue;

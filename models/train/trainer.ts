@@ -354,7 +354,7 @@ export class Trainer {
         if (!Number.isFinite(v)) throw new NonFiniteLossError(this.step - n + i, name, v);
         sum += v;
       }
-      const on = name === 'total' || name === 'roco' || (name === 'sent' ? !!this.cfg.loss.sentences : name === 'find' ? !!this.cfg.loss.findings : name === 'efm' ? this.opts.switches.efm : this.opts.switches.distill);
+      const on = name === 'total' || name === 'roco' || (name === 'sent' ? !!this.cfg.loss.sentences : name === 'find' ? !!this.cfg.loss.findings : name === 'findText' ? !!this.cfg.loss.findingsText : name === 'efm' ? this.opts.switches.efm : this.opts.switches.distill);
       if (on) mean[name] = sum / Math.max(1, n);
     });
     this.ringFilled = 0;

@@ -19,6 +19,8 @@ describe('getConfig', () => {
     expect(() => getConfig('tiny', { loss: { sentenceKeep: 0 } })).toThrow(/sentenceKeep/);
     expect(() => getConfig('tiny', { loss: { fnGraded: -1 } })).toThrow(/fnGraded/);
     expect(() => getConfig('tiny', { loss: { sentences: -1 } })).toThrow(/L_sent/);
+    expect(() => getConfig('tiny', { loss: { findings: -1 } })).toThrow(/L_find/);
+    expect(() => getConfig('tiny', { loss: { findingsText: 1 } })).toThrow(/needs loss.findings/);
     expect(() => getConfig('tiny', { loss: { sentenceKeep: 1.5 } })).toThrow(/sentenceKeep/);
     expect(() => getConfig('huge')).toThrow(/unknown config "huge"/);
   });
