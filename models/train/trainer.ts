@@ -341,6 +341,21 @@ export class Trainer {
     q.next = (q.next + 1) % (q.reports.length / B);
   }
 
+  /** Whether a loss term is computed in this run (the ring holds 0 for the others, which are not reported). */
+  private termOn(name: LossName): boolean {
+    const { loss } = this.cfg, on = this.opts.switches;
+    switch (name) {
+      case 'total':
+      case 'roco': return true;
+      case 'efm': return on.efm;
+      case 'pair':
+      case 'rel': return on.distill;
+      case 'sent': return !!loss.sentences;
+      case 'find': return !!loss.findings;
+      case 'findText': return !!loss.findingsText;
+    }
+  }
+
   /** Read the ring (a sync point), check every value is finite, report progress. */
   async report(): Promise<Progress> {
     const e = this.engine;
@@ -354,8 +369,7 @@ export class Trainer {
         if (!Number.isFinite(v)) throw new NonFiniteLossError(this.step - n + i, name, v);
         sum += v;
       }
-      const on = name === 'total' || name === 'roco' || (name === 'sent' ? !!this.cfg.loss.sentences : name === 'find' ? !!this.cfg.loss.findings : name === 'findText' ? !!this.cfg.loss.findingsText : name === 'efm' ? this.opts.switches.efm : this.opts.switches.distill);
-      if (on) mean[name] = sum / Math.max(1, n);
+      if (this.termOn(name)) mean[name] = sum / Math.max(1, n);
     });
     this.ringFilled = 0;
     const now = performance.now();
