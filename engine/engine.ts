@@ -245,12 +245,15 @@ export class Engine {
     this.encoder.copyBufferToBuffer(s.buffer, s.offset, b.buffer, b.offset!, bytes.byteLength);
   }
 
-  /** Zero a tensor (recorded in order). */
-  clear(t: Tensor): void {
+  /** Zero a tensor, or its `count` elements from `at` (recorded in order). */
+  clear(t: Tensor, at = 0, count = t.size - at): void {
+    if (!(Number.isInteger(at) && Number.isInteger(count) && at >= 0 && count >= 0 && at + count <= t.size)) {
+      throw new BiudError(`clear(): elements ${at} to ${at + count} of ${t.size}`);
+    }
     const b = t.binding();
     const enc = this.beginRecording();
     this.endPass();
-    enc.clearBuffer(b.buffer, b.offset, Math.ceil(t.size * 4 / 4) * 4);
+    enc.clearBuffer(b.buffer, b.offset! + at * 4, count * 4);
   }
 
   /**

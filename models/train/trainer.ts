@@ -299,10 +299,8 @@ export class Trainer {
       if (losses.enqueue) this.enqueue(items, losses.enqueue);
       TERMS.forEach((name, k) => {
         const t = losses[name];
-        const dst = e.view(this.ring.storage.buffer!, (slot * TERMS.length + k) * 4, [1]);
-        if (t) e.copy(t, dst);
-        else e.clear(dst);
-        dst.dispose();
+        if (t) e.copy(t, this.ring, slot * TERMS.length + k);
+        else e.clear(this.ring, slot * TERMS.length + k, 1);
       });
     });
     e.flush();

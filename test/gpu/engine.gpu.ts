@@ -76,6 +76,14 @@ suite('engine', (test) => {
     dst.dispose();
   });
 
+  test('clear part of a tensor: only those elements become 0; past the end is refused', async (e) => {
+    const t = e.tensor(new Float32Array(6).fill(5), [6]);
+    e.clear(t, 2, 3);
+    expectClose(await t.data(), [5, 5, 0, 0, 0, 5], 'clear elements 2 to 5', 0);
+    await expectThrows(() => e.clear(t, 4, 3), /elements 4 to 7 of 6/, 'a clear past the end');
+    t.dispose();
+  });
+
   test('gradients accumulate across backward calls; noGrad records nothing', async (e) => {
     const x = e.tensor([1, 2, 3]);
     x.requiresGrad = true;
