@@ -254,6 +254,24 @@ suite('trainer', (test) => {
     }
   });
 
+  test('L_find (loss.findings, loss.findingsText): a micro run logs both sides, and the total is every term at its weight', async (e) => {
+    const history: Progress[] = [];
+    const cfg = micro(4, { loss: { findings: 2, findingsText: 0.5 } });
+    const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config: cfg, switches: ALL, onProgress: (p) => p.phase === 'biud' && history.push(p) });
+    try {
+      await t.run();
+      const L = cfg.loss;
+      for (const p of history) {
+        const v = p.losses;
+        expectTrue(Number.isFinite(v.find) && v.find! > 0 && Number.isFinite(v.findText) && v.findText! > 0, `L_find logged: ${v.find}, ${v.findText}`);
+        const sum = v.roco! + L.efm * v.efm! + L.pair * v.pair! + L.rel * v.rel! + 2 * v.find! + 0.5 * v.findText!;
+        expectClose([v.total!], [sum], `step ${p.step}: total = roco + λ·efm + λ·pair + λ·rel + 2·find + ½·findText`, 1e-4, 1e-4);
+      }
+    } finally {
+      t.dispose();
+    }
+  });
+
   test("a report encoder with a longer context than the expert's: each reads its own digest, and a run trains", async (e) => {
     // Toy reports lengthened past micro's 32 tokens by sentences that name no finding, which a
     // digest drops first.
