@@ -1,6 +1,6 @@
 import { ops } from '../../engine/index.ts';
 import { geluRef, geluGradRef } from '../../engine/ops/activation.ts';
-import { suite, expectClose, expectEqual, expectThrows, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, randomArray, expectFreesSaved } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 suite('activation', (test) => {
@@ -45,22 +45,7 @@ suite('activation', (test) => {
     const x = e.tensor(randomArray(24, 1));
     const inputs = [x];
     const run = () => ops.gelu(x);
-    const live = e.memory().liveTensors;
-    e.noGrad(() => run()).dispose();
-    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
-    for (const t of inputs) t.requiresGrad = true;
-    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
-    const y = run();
-    const seed = ops.fill(e, y.shape, 1);
-    y.backward(seed);
-    seed.dispose();
-    y.dispose();
-    for (const t of inputs) {
-      t.grad?.dispose();
-      t.grad = null;
-    }
-    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
-    e.flush();
+    expectFreesSaved(e, inputs, run);
   });
 
   test('bad input is a clear error', async (e) => {

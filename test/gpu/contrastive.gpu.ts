@@ -1,6 +1,6 @@
 import { ops } from '../../engine/index.ts';
 import { contrastiveLossRef } from '../../engine/ops/contrastive.ts';
-import { suite, expectClose, expectEqual, expectThrows, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, randomArray, expectFreesSaved } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 /** Row-normalised I + F with a few symmetric false negatives: RoCo's soft targets. */
@@ -77,22 +77,7 @@ suite('contrastive', (test) => {
     const T = e.tensor(randomArray(25, 3, 0, 1), [5, 5]);
     const inputs = [a, b, tau];
     const run = () => ops.contrastiveLoss(a, b, T, tau);
-    const live = e.memory().liveTensors;
-    e.noGrad(() => run()).dispose();
-    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
-    for (const t of inputs) t.requiresGrad = true;
-    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
-    const y = run();
-    const seed = ops.fill(e, y.shape, 1);
-    y.backward(seed);
-    seed.dispose();
-    y.dispose();
-    for (const t of inputs) {
-      t.grad?.dispose();
-      t.grad = null;
-    }
-    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
-    e.flush();
+    expectFreesSaved(e, inputs, run);
   });
 
   test('bad input is a clear error', async (e) => {

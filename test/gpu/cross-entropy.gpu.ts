@@ -1,6 +1,6 @@
 import { ops } from '../../engine/index.ts';
 import { crossEntropyRef, crossEntropyLanes } from '../../engine/ops/cross-entropy.ts';
-import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray } from './harness.ts';
+import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray, expectFreesSaved } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 function labelsFor(n: number, V: number, seed: number, ignoreEvery = 3, ignore = -100): Int32Array {
@@ -89,22 +89,7 @@ suite('cross-entropy', (test) => {
     const labels = e.tensor(new Int32Array([1, -100, 5, 999, 0, 3]));
     const inputs = [x];
     const run = () => ops.crossEntropy(x, labels);
-    const live = e.memory().liveTensors;
-    e.noGrad(() => run()).dispose();
-    expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
-    for (const t of inputs) t.requiresGrad = true;
-    run().dispose(); // recorded, never differentiated: what it saved dies with the output's node
-    const y = run();
-    const seed = ops.fill(e, y.shape, 1);
-    y.backward(seed);
-    seed.dispose();
-    y.dispose();
-    for (const t of inputs) {
-      t.grad?.dispose();
-      t.grad = null;
-    }
-    expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
-    e.flush();
+    expectFreesSaved(e, inputs, run);
   });
 
   test('bad input is a clear error', async (e) => {

@@ -1,7 +1,7 @@
 // GPU test cases, written once and run twice: by vitest in Node (Dawn) for a fast loop, and in
 // headless Chromium by Playwright (test/browser), which is what CI and users' browsers run.
 // A suite file registers cases; runners pick them up from `cases`.
-import type { Engine } from '../../engine/index.ts';
+import { ops, type Engine, type Tensor } from '../../engine/index.ts';
 
 export interface GpuCase {
   suite: string;
@@ -57,6 +57,32 @@ export async function expectThrows(fn: () => unknown, pattern: RegExp, what: str
     return;
   }
   throw new CheckError(`${what}: did not throw`);
+}
+
+/**
+ * An op frees what it saves for backward whichever way its output is used, outside any scope: a
+ * no-grad forward; a recorded forward whose output dies undifferentiated (what it saved dies with
+ * the output's node); and forward + backward with the inputs' gradients then dropped. After each,
+ * the engine holds as many live tensors as before.
+ */
+export function expectFreesSaved(e: Engine, inputs: Tensor[], run: () => Tensor): void {
+  const live = e.memory().liveTensors;
+  e.noGrad(() => run()).dispose();
+  expectEqual(e.memory().liveTensors, live, 'live tensors after a no-grad forward');
+  for (const t of inputs) t.requiresGrad = true;
+  run().dispose();
+  expectEqual(e.memory().liveTensors, live, 'live tensors after a recorded forward never differentiated');
+  const y = run();
+  const seed = ops.fill(e, y.shape, 1);
+  y.backward(seed);
+  seed.dispose();
+  y.dispose();
+  for (const t of inputs) {
+    t.grad?.dispose();
+    t.grad = null;
+  }
+  expectEqual(e.memory().liveTensors, live, 'live tensors after forward and backward');
+  e.flush();
 }
 
 /** Run `fn` with the name of every kernel the engine dispatches appended to `ran`. */
