@@ -19,10 +19,23 @@ export type DecompressOptions = {
 };
 
 export async function decompress(bytes: Uint8Array, format: ZFormat, opts: DecompressOptions = {}): Promise<Uint8Array> {
+  const { data, broken } = await decompressPartial(bytes, format, opts);
+  if (broken) throw broken;
+  return data;
+}
+
+/**
+ * Like `decompress`, but a stream that breaks off after some output (a truncated download)
+ * still yields what came before the break, with the error as `broken`, so that an archive
+ * reader can keep its complete entries. What is not the format at all, yields nothing before
+ * breaking, or exceeds `maxBytes` still throws.
+ */
+export async function decompressPartial(bytes: Uint8Array, format: ZFormat, opts: DecompressOptions = {}): Promise<{ data: Uint8Array; broken?: BiudError }> {
   const what = opts.what ?? (format === 'gzip' ? 'input' : 'zlib data');
   const maxBytes = opts.maxBytes ?? 2 ** 31;
   if (format === 'gzip' && !isGzip(bytes)) {
-    throw new BiudError(`${what}: not a gzip file (no 1f 8b 08 magic at byte 0)`);
+    const head = Array.from(bytes.subarray(0, 3), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new BiudError(`${what}: not a gzip file (starts with ${head || 'nothing'}; gzip starts with 1f 8b 08)`);
   }
   const ds = new DecompressionStream(format);
   const writer = ds.writable.getWriter();
@@ -45,9 +58,11 @@ export async function decompress(bytes: Uint8Array, format: ZFormat, opts: Decom
     }
   } catch (err) {
     if (err instanceof BiudError) throw err;
-    throw streamError(err, what, format, total);
+    const broken = streamError(err, what, format, total);
+    if (total === 0) throw broken;
+    return { data: concat(chunks, total), broken };
   }
-  return concat(chunks, total);
+  return { data: concat(chunks, total) };
 }
 
 function streamError(err: unknown, what: string, format: ZFormat, produced: number): BiudError {

@@ -3,7 +3,6 @@ export { FINDINGS, NUM_FINDINGS, XRAY_OBSERVABLE, findingIndex, type Finding } f
 export { formatProblem, summarizeProblems, type ReadProblem } from './problems.ts';
 export { parseCsv, parseCsvRecords, csvField, csvLine, type CsvTable, type CsvRecord } from './csv.ts';
 export { readCtRateCsv, LABEL_MISSING, type CtReport, type CtReportTable } from './ct-rate.ts';
-export { gunzip, isGzip } from './gzip.ts';
 export { readTar, type TarEntry } from './tar.ts';
 export { parseXml, textContent, children, descendants, type XmlElement, type XmlNode } from './xml.ts';
 export { readIuXrayArchive, parseIuReportXml, iuReportText, type IuReport } from './iu-xray.ts';

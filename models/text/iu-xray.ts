@@ -2,7 +2,7 @@
 // gzip -> tar -> one XML file per report. The report text is kept verbatim, including the
 // "XXXX" de-identification marks: the licence (CC BY-NC-ND) forbids edits.
 import { BiudError } from '../../engine/errors.ts';
-import { gunzip } from './gzip.ts';
+import { decompressPartial } from '../data/gzip.ts';
 import type { ReadProblem } from './problems.ts';
 import { readTar } from './tar.ts';
 import { children, descendants, parseXml, textContent, type XmlElement } from './xml.ts';
@@ -72,9 +72,11 @@ export function parseIuReportXml(xml: string | Uint8Array, entry: string, source
  * gzip'd tar at all; a damaged member is skipped and listed in `problems`.
  */
 export async function readIuXrayArchive(bytes: Uint8Array, source = 'NLMCXR_reports.tgz'): Promise<{ reports: IuReport[]; problems: ReadProblem[] }> {
-  const { data, problem } = await gunzip(bytes, source);
+  // A truncated download keeps the members that came whole before the break.
+  const { data, broken } = await decompressPartial(bytes, 'gzip', { what: source });
   const tar = readTar(data, source);
-  const problems = [...(problem ? [problem] : []), ...tar.problems];
+  const problems: ReadProblem[] = broken ? [{ source, where: `after ${data.length} decompressed bytes`, message: `${broken.message}; the members before the break are kept` }] : [];
+  problems.push(...tar.problems);
   const reports: IuReport[] = [];
   for (const e of tar.entries) {
     if (e.type !== '0' || !e.name.endsWith('.xml')) continue;

@@ -3,7 +3,7 @@ import { BiudError } from '../../engine/errors.ts';
 import { parseCsv, csvLine } from '../../models/text/csv.ts';
 import { readCtRateCsv } from '../../models/text/ct-rate.ts';
 import { FINDINGS } from '../../models/text/findings.ts';
-import { gunzip } from '../../models/text/gzip.ts';
+import { gunzip } from '../../models/data/gzip.ts';
 import { readTar } from '../../models/text/tar.ts';
 import { parseXml, textContent } from '../../models/text/xml.ts';
 import { parseIuReportXml, readIuXrayArchive } from '../../models/text/iu-xray.ts';
@@ -56,8 +56,8 @@ describe('CSV', () => {
 
 describe('gzip, tar, XML', () => {
   it('refuses non-gzip bytes and a stream that yields nothing', async () => {
-    await expect(gunzip(new TextEncoder().encode('hello'), 'x.tgz')).rejects.toThrow(/x\.tgz: not a gzip file/);
-    await expect(gunzip(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]), 't.tgz')).rejects.toThrow(BiudError);
+    await expect(gunzip(new TextEncoder().encode('hello'), { what: 'x.tgz' })).rejects.toThrow(/x\.tgz: not a gzip file \(starts with 68 65 6c/);
+    await expect(gunzip(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]), { what: 't.tgz' })).rejects.toThrow(BiudError);
   });
 
   it('parses XML with entities, CDATA and comments; reports the line of an error', () => {
