@@ -5,6 +5,7 @@
 // labels: a ceiling for what a linear map of these features can tell apart, not a zero-shot result.
 //
 //   CELL=8 NTR=960 node dist/cell-statistics.mjs
+//   CFG='{"ct":{"size":[96,96,96],"spacing":[3.333,3.333,3.333]}}' CELL=12 node dist/cell-statistics.mjs   (finer voxels, the same 40 mm cells)
 //   HESS=1 CELL=8 node dist/cell-statistics.mjs   (and the blob maps' statistics, σ = 1 voxel)
 import { createNodeEngine } from '../../engine/node.ts';
 import { diskAssets } from '../../models/assets-node.ts';
@@ -17,7 +18,7 @@ import { auc } from '../../models/zero-shot.ts';
 import { FINDINGS } from '../../models/text/index.ts';
 
 const e = await createNodeEngine();
-const cfg = getConfig('tiny');
+const cfg = getConfig('tiny', JSON.parse(process.env.CFG ?? '{}'));
 const data = await loadCohortData(diskAssets(), cfg);
 const NTR = Number(process.env.NTR ?? 960);
 const CELL = Number(process.env.CELL ?? 8);
