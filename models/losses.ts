@@ -71,13 +71,18 @@ export function findingLoss(ct: Tensor, weight: Tensor, bias: Tensor, labels: Te
   return ops.crossEntropy(z.reshape([B * (weight.shape[0] / 2), 2]), labels, -100);
 }
 
+/** The finding head's logits of one embedding, as findingLoss takes them: W·(√d·ĉ) + b, [2·18]. */
+export function findingLogitsRef(ct: ArrayLike<number>, weight: ArrayLike<number>[], bias: ArrayLike<number>): number[] {
+  const norm = Math.sqrt(Array.from(ct).reduce((a, x) => a + x * x, 0)) || 1;
+  const x = Array.from(ct, (v) => (v / norm) * Math.sqrt(ct.length));
+  return weight.map((w, o) => x.reduce((a, v, k) => a + v * w[k], 0) + bias[o]);
+}
+
 /** Reference L_find on the CPU in double precision: ct [B][d], weight [2K][d], bias [2K], labels [B][K]. */
 export function findingLossRef(ct: ArrayLike<number>[], weight: ArrayLike<number>[], bias: ArrayLike<number>, labels: ArrayLike<number>[]): number {
   let sum = 0, n = 0;
   ct.forEach((c, b) => {
-    const norm = Math.sqrt(Array.from(c).reduce((a, x) => a + x * x, 0)) || 1;
-    const x = Array.from(c, (v) => (v / norm) * Math.sqrt(c.length));
-    const z = weight.map((w, o) => x.reduce((a, v, k) => a + v * w[k], 0) + bias[o]);
+    const z = findingLogitsRef(c, weight, bias);
     for (let k = 0; k < labels[b].length; k++) {
       const [z0, z1] = [z[2 * k], z[2 * k + 1]];
       const m = Math.max(z0, z1);

@@ -236,40 +236,34 @@ suite('trainer', (test) => {
     }
   });
 
-  test('L_sent (loss.sentences): a micro run logs it, and the total is every term at its weight', async (e) => {
+  // A micro run with extra loss terms on: each is logged (finite, > 0), and the logged total is
+  // every term at its weight, so a term computed but left out of the total (or added twice) fails.
+  const EXTRA = { sent: 'sentences', find: 'findings', findText: 'findingsText' } as const;
+  async function expectExtraTermsInTotal(e: Engine, weights: Partial<Record<keyof typeof EXTRA, number>>): Promise<void> {
     const history: Progress[] = [];
-    const cfg = micro(4, { loss: { sentences: 2 } });
+    const terms = Object.keys(weights) as (keyof typeof EXTRA)[];
+    const cfg = micro(4, { loss: Object.fromEntries(terms.map((t) => [EXTRA[t], weights[t]])) });
     const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config: cfg, switches: ALL, onProgress: (p) => p.phase === 'biud' && history.push(p) });
     try {
       await t.run();
       const L = cfg.loss;
       for (const p of history) {
         const v = p.losses;
-        expectTrue(Number.isFinite(v.sent) && v.sent! > 0, `L_sent logged: ${v.sent}`);
-        const sum = v.roco! + L.efm * v.efm! + L.pair * v.pair! + L.rel * v.rel! + 2 * v.sent!;
-        expectClose([v.total!], [sum], `step ${p.step}: total = roco + λ·efm + λ·pair + λ·rel + 2·sent`, 1e-4, 1e-4);
+        for (const term of terms) expectTrue(Number.isFinite(v[term]) && v[term]! > 0, `step ${p.step}: ${term} logged: ${v[term]}`);
+        const sum = v.roco! + L.efm * v.efm! + L.pair * v.pair! + L.rel * v.rel! + terms.reduce((a, term) => a + weights[term]! * v[term]!, 0);
+        expectClose([v.total!], [sum], `step ${p.step}: total = roco + λ·efm + λ·pair + λ·rel + ${terms.map((term) => `${weights[term]}·${term}`).join(' + ')}`, 1e-4, 1e-4);
       }
     } finally {
       t.dispose();
     }
+  }
+
+  test('L_sent (loss.sentences): a micro run logs it, and the total is every term at its weight', async (e) => {
+    await expectExtraTermsInTotal(e, { sent: 2 });
   });
 
   test('L_find (loss.findings, loss.findingsText): a micro run logs both sides, and the total is every term at its weight', async (e) => {
-    const history: Progress[] = [];
-    const cfg = micro(4, { loss: { findings: 2, findingsText: 0.5 } });
-    const t = await Trainer.create({ engine: e, assets: repoAssets, data: toyData(), config: cfg, switches: ALL, onProgress: (p) => p.phase === 'biud' && history.push(p) });
-    try {
-      await t.run();
-      const L = cfg.loss;
-      for (const p of history) {
-        const v = p.losses;
-        expectTrue(Number.isFinite(v.find) && v.find! > 0 && Number.isFinite(v.findText) && v.findText! > 0, `L_find logged: ${v.find}, ${v.findText}`);
-        const sum = v.roco! + L.efm * v.efm! + L.pair * v.pair! + L.rel * v.rel! + 2 * v.find! + 0.5 * v.findText!;
-        expectClose([v.total!], [sum], `step ${p.step}: total = roco + λ·efm + λ·pair + λ·rel + 2·find + ½·findText`, 1e-4, 1e-4);
-      }
-    } finally {
-      t.dispose();
-    }
+    await expectExtraTermsInTotal(e, { find: 2, findText: 0.5 });
   });
 
   test("a report encoder with a longer context than the expert's: each reads its own digest, and a run trains", async (e) => {
