@@ -30,7 +30,9 @@ export const GOLDEN_OPS: Record<string, GoldenOp> = {
 
   attention: {
     run: (c) => ops.attention(c.input('q'), c.input('k'), c.input('v'), {
-      causal: Boolean(c.attrs.causal),
+      // PyTorch's causal mask is aligned top-left (query i sees keys j ≤ i); the engine's default,
+      // bottom-right, differs from it when the query and key lengths differ.
+      causal: c.attrs.causal ? 'top-left' : false,
       keyMask: optional(c, 'key_mask'),
       scale: c.attrs.scale === undefined ? undefined : num(c, 'scale'),
     }),

@@ -7,15 +7,16 @@
 //   dq = scale·dS k,  dk = scale·dSᵀ q,  dv = Pᵀ dO.
 // dq is one kernel over query rows, dk/dv one over key rows: no atomics.
 //
-// Causal is aligned bottom-right: query i sees key j iff j ≤ i + (Tk − Tq). PyTorch's is_causal
-// aligns top-left (j ≤ i); the two agree when Tq = Tk. Bottom-right is what a decoder needs when
-// Tq < Tk (new queries against a longer key cache): the last query sees every key.
+// Causal is aligned bottom-right by default: query i sees key j iff j ≤ i + (Tk − Tq), what a
+// decoder needs when Tq < Tk (new queries against a longer key cache): the last query sees every
+// key. `causal: 'top-left'` is PyTorch's rule (is_causal, torch.ones(Tq, Tk).tril()): j ≤ i. The
+// two agree when Tq = Tk; the kernels take either as one shift, Tk − Tq or 0.
 // Segments (self-attention only): with `segments`, keyMask holds a segment id per token (0 =
 // padding) and a query attends only to keys of its own segment, so one row of B can carry several
 // independent sequences: several sentences of a report encoded each on its own, as a prompt is,
 // at the cost of one report's row. A padding query sees every real key, as without segments.
-// A query row that sees no key (all its keys masked, or one of the first Tq − Tk rows under causal
-// with Tq > Tk) gives zeros and zero gradients, where PyTorch gives NaN.
+// A query row that sees no key (all its keys masked, or one of the first Tq − Tk rows under
+// bottom-right causal with Tq > Tk) gives zeros and zero gradients, where PyTorch gives NaN.
 // Two builds of the kernels compute the same thing: on SwiftShader (subgroups of 4) the four
 // threads of a quad share each row they stream (shaders/attention-quad.wgsl), elsewhere each
 // thread reads its own (attention-plain.wgsl); attentionTuning.quad forces one.
@@ -30,9 +31,14 @@ import { record, needsGrad } from '../autograd.ts';
 import { BiudError } from '../errors.ts';
 import { WG, UNARY, launchMap } from './elementwise.ts';
 
+export type Causal = boolean | 'bottom-right' | 'top-left';
+
+/** Under a causal mask query i sees keys j ≤ i + shift. */
+const causalShift = (causal: Causal | undefined, Tq: number, Tk: number) => (causal === 'top-left' ? 0 : Tk - Tq);
+
 export interface AttentionOptions {
-  /** Query i attends to keys j ≤ i + (Tk − Tq). */
-  causal?: boolean;
+  /** true or 'bottom-right': query i attends to keys j ≤ i + (Tk − Tq); 'top-left' (PyTorch's): j ≤ i. */
+  causal?: Causal;
   /** int32 [B, Tk], 1 = attend, 0 = masked out (with `segments`: a segment id, 0 = masked out). */
   keyMask?: Tensor | null;
   /** keyMask holds segment ids; query i attends to key j only if their ids are equal (or i's is 0). Needs Tq = Tk. */
@@ -174,18 +180,20 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
 interface Plan extends AttentionDims {
   scale: number;
   causal: boolean;
+  /** Query i sees keys j ≤ i + shift under the causal mask. */
+  shift: number;
   mask: Tensor | null;
   segments: boolean;
   /** Row length in blocks of 16 floats; rows are zero-padded to 16·D16 when d is no multiple of 16. */
   D16: number;
 }
 
-function makePlan(dims: AttentionDims, scale: number, causal: boolean, mask: Tensor | null, segments: boolean): Plan {
-  return { ...dims, scale, causal, mask, segments, D16: Math.ceil(dims.d / 16) };
+function makePlan(dims: AttentionDims, scale: number, causal: Causal, mask: Tensor | null, segments: boolean): Plan {
+  return { ...dims, scale, causal: causal !== false, shift: causalShift(causal, dims.Tq, dims.Tk), mask, segments, D16: Math.ceil(dims.d / 16) };
 }
 
 function uniforms(p: Plan) {
-  return { BH: p.B * p.H, H: p.H, Tq: p.Tq, Tk: p.Tk, shift: p.Tk - p.Tq, scale: p.scale, _pad0: 0, _pad1: 0 };
+  return { BH: p.B * p.H, H: p.H, Tq: p.Tq, Tk: p.Tk, shift: p.shift, scale: p.scale, _pad0: 0, _pad1: 0 };
 }
 
 /** Threads for `rows` rows at R a thread: whole quads per (b, h) in the quad build (attention.wgsl, slot()). */
@@ -270,7 +278,7 @@ function attentionBackward(p: Plan, q: Tensor, k: Tensor, v: Tensor, out: Tensor
 // ------------------------------------------------------------------ CPU references
 
 export interface AttentionRefOptions {
-  causal?: boolean;
+  causal?: Causal;
   /** [B, Tk], nonzero = attend (with `segments`: segment ids). */
   keyMask?: ArrayLike<number> | null;
   segments?: boolean;
@@ -281,6 +289,7 @@ export interface AttentionRefOptions {
 function probabilitiesRef(q: ArrayLike<number>, k: ArrayLike<number>, dims: AttentionDims, opts: AttentionRefOptions): Float64Array {
   const { B, H, Tq, Tk, d } = dims;
   const scale = opts.scale ?? 1 / Math.sqrt(d);
+  const shift = causalShift(opts.causal, Tq, Tk);
   const P = new Float64Array(B * H * Tq * Tk);
   const s = new Float64Array(Tk);
   for (let b = 0; b < B; b++) {
@@ -291,7 +300,7 @@ function probabilitiesRef(q: ArrayLike<number>, k: ArrayLike<number>, dims: Atte
         for (let j = 0; j < Tk; j++) {
           const sq = opts.segments && opts.keyMask ? opts.keyMask[b * Tk + i] : 0;
           const visible =
-            (!opts.keyMask || opts.keyMask[b * Tk + j] !== 0) && (!opts.causal || j <= i + Tk - Tq) && (sq === 0 || sq === opts.keyMask![b * Tk + j]);
+            (!opts.keyMask || opts.keyMask[b * Tk + j] !== 0) && (!opts.causal || j <= i + shift) && (sq === 0 || sq === opts.keyMask![b * Tk + j]);
           if (!visible) {
             s[j] = -Infinity;
             continue;

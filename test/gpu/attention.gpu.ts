@@ -1,12 +1,12 @@
 import type { Engine, Tensor } from '../../engine/index.ts';
 import { ops } from '../../engine/index.ts';
-import { attentionRef, attentionBackwardRef, attentionTuning, attentionQuad, type AttentionDims } from '../../engine/ops/attention.ts';
+import { attentionRef, attentionBackwardRef, attentionTuning, attentionQuad, type AttentionDims, type Causal } from '../../engine/ops/attention.ts';
 import { subgroupsOf4 } from '../../engine/ops/subgroups.ts';
 import { suite, expectClose, expectEqual, expectThrows, expectTrue, randomArray } from './harness.ts';
 import { gradCheck } from './gradcheck.ts';
 
 interface Case extends AttentionDims {
-  causal?: boolean;
+  causal?: Causal;
   /**
    * 'some' masks every third key (plus all keys of batch 0 when B > 1); 'none' leaves it out;
    * 'segments' gives each batch row runs of 1–5 tokens with ids 1, 2, 3, … and a padded tail.
@@ -46,7 +46,7 @@ function inputs(c: Case, seed: number) {
   };
 }
 
-const name = (c: Case) => `B${c.B} H${c.H} Tq${c.Tq} Tk${c.Tk} d${c.d}${c.causal ? ' causal' : ''}${c.mask && c.mask !== 'none' ? ` ${c.mask}` : ''}${c.scale ? ` scale ${c.scale}` : ''}`;
+const name = (c: Case) => `B${c.B} H${c.H} Tq${c.Tq} Tk${c.Tk} d${c.d}${c.causal ? ` causal${c.causal === 'top-left' ? ' top-left' : ''}` : ''}${c.mask && c.mask !== 'none' ? ` ${c.mask}` : ''}${c.scale ? ` scale ${c.scale}` : ''}`;
 
 /** Forward (and backward when `grads`) on the GPU against the references. */
 async function check(e: Engine, c: Case, seed: number, grads: boolean, label = ''): Promise<void> {
@@ -107,6 +107,9 @@ suite('attention', (test) => {
     { B: 1, H: 3, Tq: 96, Tk: 65, d: 32 },
     // The largest rows (d up to 128), padded from d = 100.
     { B: 1, H: 2, Tq: 9, Tk: 33, d: 100, causal: true, scale: 0.3 },
+    // PyTorch's causal rule (j ≤ i), where it differs from the default: Tq ≠ Tk.
+    { B: 2, H: 2, Tq: 9, Tk: 21, d: 16, causal: 'top-left', mask: 'some' },
+    { B: 1, H: 3, Tq: 21, Tk: 9, d: 24, causal: 'top-left' },
   ];
 
   test('forward matches the reference: odd sizes, Tq ≠ Tk, masks, causal', async (e) => {
@@ -152,6 +155,7 @@ suite('attention', (test) => {
       { B: 3, H: 2, Tq: 21, Tk: 21, d: 24, mask: 'segments' },
       { B: 1, H: 3, Tq: 37, Tk: 11, d: 8, causal: true },
       { B: 2, H: 1, Tq: 5, Tk: 29, d: 40 },
+      { B: 2, H: 2, Tq: 7, Tk: 13, d: 16, causal: 'top-left' },
     ];
     const quad = subgroupsOf4(e);
     expectEqual(attentionQuad(e), quad, 'the engine runs the quad build exactly where the adapter has subgroups of 4');

@@ -35,7 +35,7 @@ describe('attention reference vs PyTorch fixtures', () => {
       const get = (k: string) => toFloat32(f.tensors.get(k)!);
       const dims = attentionDims(f.tensors.get('q')!.shape, f.tensors.get('k')!.shape, f.tensors.get('v')!.shape, f.tensors.get('key_mask')?.shape);
       const opts = {
-        causal: Boolean(attrs.causal),
+        causal: attrs.causal ? ('top-left' as const) : false,
         keyMask: f.tensors.has('key_mask') ? toInt32(f.tensors.get('key_mask')!) : null,
         scale: attrs.scale,
       };
@@ -87,6 +87,21 @@ describe('attention reference', () => {
     const sq: AttentionDims = { B: 1, H: 1, Tq: 4, Tk: 4, d: 3 };
     const y = attentionRef(q.slice(0, 12), k.slice(0, 12), v.slice(0, 12), sq, { causal: true });
     for (let x = 0; x < 3; x++) expect(y[x]).toBeCloseTo(v[x], 6);
+  });
+
+  it("causal 'top-left' is PyTorch's rule: query i sees keys j ≤ i whatever Tk − Tq", () => {
+    // Two queries against four keys: the first sees only key 0 (its output is v_0), the second
+    // keys 0 and 1, as in a 2 × 2 causal product; bottom-right would give the second every key.
+    const wide: AttentionDims = { B: 1, H: 1, Tq: 2, Tk: 4, d: 3 };
+    const y = attentionRef(q.slice(0, 6), k.slice(0, 12), v.slice(0, 12), wide, { causal: 'top-left' });
+    for (let x = 0; x < 3; x++) expect(y[x]).toBeCloseTo(v[x], 6);
+    const square = attentionRef(q.slice(0, 6), k.slice(0, 6), v.slice(0, 6), { B: 1, H: 1, Tq: 2, Tk: 2, d: 3 }, { causal: true });
+    for (let x = 3; x < 6; x++) expect(y[x]).toBeCloseTo(square[x], 6);
+    const bottomRight = attentionRef(q.slice(0, 6), k.slice(0, 12), v.slice(0, 12), wide, { causal: true });
+    expect(Math.abs(bottomRight[3] - y[3]) + Math.abs(bottomRight[4] - y[4])).toBeGreaterThan(1e-3);
+    // With Tq = Tk the two rules are one.
+    const sq: AttentionDims = { B: 1, H: 1, Tq: 4, Tk: 4, d: 3 };
+    expect(Array.from(attentionRef(q.slice(0, 12), k.slice(0, 12), v.slice(0, 12), sq, { causal: 'top-left' }))).toEqual(Array.from(attentionRef(q.slice(0, 12), k.slice(0, 12), v.slice(0, 12), sq, { causal: true })));
   });
 
   it('a query that sees no key gives zeros and zero gradients', () => {
