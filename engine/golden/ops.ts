@@ -20,13 +20,13 @@ const axes = (c: GoldenContext, k: string, d?: number): number | number[] => {
 const optional = (c: GoldenContext, name: string) => (c.fixture.inputs.includes(name) ? c.input(name) : null);
 
 export const GOLDEN_OPS: Record<string, GoldenOp> = {
-  matmul: { run: (c) => ops.matmul(c.inputs[0], c.inputs[1]) },
+  matmul: { run: (c) => ops.matmul(c.arg(0, 'a'), c.arg(1, 'b')) },
 
-  conv3d: { run: (c) => ops.conv3d(c.inputs[0], c.inputs[1], c.inputs[2] ?? null, { stride: axes(c, 'stride', 1), padding: axes(c, 'padding', 0) }) },
-  conv2d: { run: (c) => ops.conv2d(c.inputs[0], c.inputs[1], c.inputs[2] ?? null, { stride: axes(c, 'stride', 1), padding: axes(c, 'padding', 0) }) },
+  conv3d: { run: (c) => ops.conv3d(c.arg(0, 'x'), c.arg(1, 'w'), c.inputs[2] ?? null, { stride: axes(c, 'stride', 1), padding: axes(c, 'padding', 0) }) },
+  conv2d: { run: (c) => ops.conv2d(c.arg(0, 'x'), c.arg(1, 'w'), c.inputs[2] ?? null, { stride: axes(c, 'stride', 1), padding: axes(c, 'padding', 0) }) },
 
-  avg_pool3d: { run: (c) => ops.avgPool3d(c.inputs[0], { kernel: axes(c, 'kernel'), stride: c.attrs.stride === undefined ? undefined : axes(c, 'stride'), padding: axes(c, 'padding', 0) }) },
-  max_pool3d: { run: (c) => ops.maxPool3d(c.inputs[0], { kernel: axes(c, 'kernel'), stride: c.attrs.stride === undefined ? undefined : axes(c, 'stride'), padding: axes(c, 'padding', 0) }) },
+  avg_pool3d: { run: (c) => ops.avgPool3d(c.arg(0, 'x'), { kernel: axes(c, 'kernel'), stride: c.attrs.stride === undefined ? undefined : axes(c, 'stride'), padding: axes(c, 'padding', 0) }) },
+  max_pool3d: { run: (c) => ops.maxPool3d(c.arg(0, 'x'), { kernel: axes(c, 'kernel'), stride: c.attrs.stride === undefined ? undefined : axes(c, 'stride'), padding: axes(c, 'padding', 0) }) },
 
   attention: {
     run: (c) => ops.attention(c.input('q'), c.input('k'), c.input('v'), {
@@ -38,16 +38,24 @@ export const GOLDEN_OPS: Record<string, GoldenOp> = {
     }),
   },
 
-  layernorm: { run: (c) => ops.layerNorm(c.inputs[0], c.inputs[1], c.inputs[2], num(c, 'eps', 1e-5)) },
+  layernorm: {
+    run: (c) => {
+      // Without gamma and beta (PyTorch's elementwise_affine=False) the affine map is the identity.
+      const x = c.arg(0, 'x');
+      const C = x.shape[x.rank - 1];
+      const [gamma, beta] = [c.inputs[1] ?? c.engine.tensor(new Float32Array(C).fill(1), [C]), c.inputs[2] ?? c.engine.zeros([C])];
+      return ops.layerNorm(x, gamma, beta, num(c, 'eps', 1e-5));
+    },
+  },
   gelu: {
     run: (c) => {
       const a = c.attrs.approximate ?? 'none';
       if (a !== 'none' && a !== 'tanh') throw new BiudError(`${c.fixture.file}: gelu approximate "${a}" is not "none" or "tanh"`);
-      return ops.gelu(c.inputs[0], a);
+      return ops.gelu(c.arg(0, 'x'), a);
     },
   },
-  softmax: { run: (c) => ops.softmax(c.inputs[0], num(c, 'dim', -1)) },
-  log_softmax: { run: (c) => ops.logSoftmax(c.inputs[0], num(c, 'dim', -1)) },
+  softmax: { run: (c) => ops.softmax(c.arg(0, 'x'), num(c, 'dim', -1)) },
+  log_softmax: { run: (c) => ops.logSoftmax(c.arg(0, 'x'), num(c, 'dim', -1)) },
 
   contrastive: { run: (c) => ops.contrastiveLoss(c.input('img'), c.input('txt'), optional(c, 'targets'), num(c, 'temperature', 0.07)) },
   mlm_cross_entropy: { run: (c) => ops.crossEntropy(c.input('logits'), c.input('labels'), num(c, 'ignore_index', -100)) },

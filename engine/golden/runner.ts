@@ -87,6 +87,8 @@ export interface GoldenContext {
   values(name: string): Float32Array;
   /** Inputs by position (the op's argument order). */
   inputs: Tensor[];
+  /** The input at `position` (the op's argument order), which the op cannot do without: `what` names it in the error when the fixture lists fewer. */
+  arg(position: number, what: string): Tensor;
 }
 
 export interface GoldenOp {
@@ -137,6 +139,11 @@ export async function runFixture(e: Engine, fx: Fixture): Promise<CaseResult> {
       engine: e, fixture: fx, attrs: fx.attrs, input,
       values: (name) => toFloat32(fx.tensors.get(name)!),
       get inputs() { return fx.inputs.map(input); },
+      arg: (position, what) => {
+        const name = fx.inputs[position];
+        if (name === undefined) throw new BiudError(`${fx.op} needs ${what} as input ${position + 1}; the fixture lists ${fx.inputs.length}: ${fx.inputs.join(', ')}`);
+        return input(name);
+      },
     };
     const want = toFloat32(fx.tensors.get(fx.output)!);
     const wantShape = fx.tensors.get(fx.output)!.shape;
