@@ -1,5 +1,5 @@
-// `biud golden [DIR]`: every *.safetensors fixture in DIR through the engine on WebGPU (Node's
-// Dawn), one line per case, then `N passed, N failed`. Exit 1 if any failed.
+// `biud golden [DIR|FILE ...]`: every *.safetensors fixture in each DIR, and each FILE, through the
+// engine on WebGPU (Node's Dawn), one line per case, then `N passed, N failed`. Exit 1 if any failed.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, helpText, type OptionSpec } from './args.ts';
@@ -18,24 +18,30 @@ function defaultDir(): string {
   return path.resolve(here, '..', 'test', 'golden');
 }
 
+/** A folder's *.safetensors (sorted), or the file itself. */
+function fixturesAt(p: string): string[] {
+  if (!existsSync(p)) throw new BiudError(`${p}: no such file or folder`);
+  if (!statSync(p).isDirectory()) return [p];
+  const files = readdirSync(p).filter((f) => f.endsWith('.safetensors')).sort();
+  if (!files.length) throw new BiudError(`no .safetensors fixtures in ${p}`);
+  return files.map((f) => path.join(p, f));
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.help) {
-    console.log(helpText('biud golden [DIR]   (DIR defaults to the repo\'s test/golden)', spec));
+    console.log(helpText('biud golden [DIR|FILE ...]   (each DIR\'s *.safetensors, and each FILE; default: the repo\'s test/golden)', spec));
     return 0;
   }
-  const dir = args.positionals[0] ?? defaultDir();
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BiudError(`${dir} is not a folder of .safetensors fixtures`);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
-  if (!files.length) throw new BiudError(`no .safetensors fixtures in ${dir}`);
+  const files = (args.positionals.length ? args.positionals : [defaultDir()]).flatMap(fixturesAt);
   const engine = await createNodeEngine();
   const results: CaseResult[] = [];
   for (const f of files) {
     let r: CaseResult;
     try {
-      r = await runFixture(engine, parseFixture(new Uint8Array(readFileSync(path.join(dir, f))), f));
+      r = await runFixture(engine, parseFixture(new Uint8Array(readFileSync(f)), path.basename(f)));
     } catch (e) {
-      r = { file: f, op: '?', shape: '', checks: [], maxError: Infinity, tolerance: 0, passed: false, error: (e as Error).message };
+      r = { file: path.basename(f), op: '?', shape: '', checks: [], maxError: Infinity, tolerance: 0, passed: false, error: (e as Error).message };
     }
     results.push(r);
     if (!args.options.json) console.log(formatResult(r));
