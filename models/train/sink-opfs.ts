@@ -26,21 +26,29 @@ export function opfsSink(path: string): CheckpointSink {
     where: `the browser's private storage (${path})`,
     async write(name, bytes) {
       const dir = await folder(path);
+      // The stream being written, until it is closed: see the catch.
+      let open: FileSystemWritableFileStream | null = null;
+      const writeTo = async (h: FileSystemFileHandle) => {
+        open = await h.createWritable();
+        await open.write(bytes as Uint8Array<ArrayBuffer>);
+        await open.close();
+        open = null;
+      };
       try {
         const tmp = (await dir.getFileHandle(`.${name}.tmp`, { create: true })) as MovableHandle;
-        const w = await tmp.createWritable();
-        await w.write(bytes as Uint8Array<ArrayBuffer>);
-        await w.close();
+        await writeTo(tmp);
         if (tmp.move) {
           await tmp.move(dir, name);
         } else {
-          const dst = await dir.getFileHandle(name, { create: true });
-          const w2 = await dst.createWritable();
-          await w2.write(bytes as Uint8Array<ArrayBuffer>);
-          await w2.close();
+          await writeTo(await dir.getFileHandle(name, { create: true }));
           await dir.removeEntry(`.${name}.tmp`);
         }
       } catch (e) {
+        // A stream left open keeps its file locked, so every later checkpoint would be refused
+        // even once space is freed; a half-written temporary file holds quota. Abort the one
+        // (which discards what it wrote) and remove the other.
+        await (open as FileSystemWritableFileStream | null)?.abort().catch(() => {});
+        await dir.removeEntry(`.${name}.tmp`).catch(() => {});
         const quota = (e as DOMException).name === 'QuotaExceededError';
         throw new BiudError(`could not write ${name} to ${path} in the browser's private storage (${quota ? 'the storage quota is used up' : (e as Error).message}); the previous checkpoint is unchanged`);
       }

@@ -3,6 +3,7 @@
 import { Engine } from '../../engine/index.ts';
 import { cases, assets, engines } from '../gpu/harness.ts';
 import '../gpu/suites.ts';
+import { opfsSink, clearOpfs } from '../../models/train/sink-opfs.ts';
 
 export interface CaseResult {
   name: string;
@@ -51,4 +52,6 @@ async function adapter(): Promise<string> {
 }
 
 (window as unknown as { __gpu: unknown }).__gpu = { run, adapter, suites: () => [...new Set(cases.map((c) => c.suite))] };
+// The checkpoint store of the tab, for test/browser/opfs.spec.ts (no GPU involved).
+(window as unknown as { __opfs: unknown }).__opfs = { opfsSink, clearOpfs };
 document.getElementById('log')!.textContent += '\nready';
