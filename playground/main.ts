@@ -55,7 +55,10 @@ function defaultLayout(api: DockviewApi): void {
   api.getPanel('zero-shot')?.group.api.setSize({ width: Math.round(w * 0.25) });
 }
 
-function restoreLayout(api: DockviewApi): boolean {
+/** Where a saved layout that could not be restored is kept, so that the default does not overwrite it. */
+export const UNREADABLE_LAYOUT_KEY = `${LAYOUT_KEY}.unreadable`;
+
+function restoreLayout(api: DockviewApi, lab: Lab): boolean {
   const saved = localStorage.getItem(LAYOUT_KEY);
   if (!saved) return false;
   try {
@@ -66,7 +69,9 @@ function restoreLayout(api: DockviewApi): boolean {
     }
     return true;
   } catch (e) {
-    console.warn('saved layout could not be restored; using the default', e);
+    // The default layout is about to be saved over it: keep the user's copy first.
+    localStorage.setItem(UNREADABLE_LAYOUT_KEY, saved);
+    lab.log(`layout: the saved layout could not be restored (${(e as Error).message}); using the default; the old one is kept in localStorage "${UNREADABLE_LAYOUT_KEY}"`);
     api.clear();
     return false;
   }
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
       return new spec.make(lab, id);
     },
   });
-  if (!restoreLayout(api)) defaultLayout(api);
+  if (!restoreLayout(api, lab)) defaultLayout(api);
   api.onDidLayoutChange(() => localStorage.setItem(LAYOUT_KEY, JSON.stringify(api.toJSON())));
   lab.focus = (id) => api.getPanel(id)?.api.setActive();
   (window as unknown as { __playground: unknown }).__playground = { lab, api };

@@ -1,8 +1,9 @@
 // The playground in headless Chromium with WebGPU on SwiftShader: it loads with every panel, a
 // micro training run started from the Training panel advances and updates the loss curve and the
 // similarity heatmap, the False negatives panel lists corrections on a batch built to contain
-// duplicates, the layout survives a reload, and a missing WebGPU gives an explanation. Screenshots
-// of the main states go to test-results/playground/ (and the trained state to docs/playground.png).
+// duplicates, the layout survives a reload (and one that cannot be restored is kept aside), and a
+// missing WebGPU gives an explanation. Screenshots of the main states go to
+// test-results/playground/ (and the trained state to docs/playground.png).
 import { test, expect, type Page } from '@playwright/test';
 import { mkdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
@@ -128,6 +129,17 @@ test('the layout survives a reload', async () => {
   expect(await groups()).toEqual(before);
   for (const t of TITLES) await expect(tab(t)).toHaveCount(1);
   await page.screenshot({ path: `${SHOTS}/07-reloaded.png` });
+});
+
+test('a saved layout that cannot be restored is kept aside, not overwritten', async () => {
+  const bad = '{"grid": {"root": 5}, "panels": "not panels"}';
+  await page.evaluate((b) => localStorage.setItem('biud.playground.layout.v1', b), bad);
+  await page.reload();
+  await page.waitForFunction(() => (window as any).__playground?.lab.status === 'ready', null, { timeout: 120_000 });
+  for (const t of TITLES) await expect(tab(t)).toHaveCount(1);
+  expect(await page.evaluate(() => localStorage.getItem('biud.playground.layout.v1.unreadable'))).toBe(bad);
+  expect(String(await lab(page, "lab.logLines.join('\\n')"))).toMatch(/layout: the saved layout could not be restored .*kept in localStorage "biud\.playground\.layout\.v1\.unreadable"/);
+  await page.evaluate(() => localStorage.removeItem('biud.playground.layout.v1.unreadable'));
 });
 
 test('without WebGPU the page says what to do', async () => {
