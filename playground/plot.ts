@@ -92,13 +92,23 @@ function logTicks(y0: number, y1: number): number[] {
   return out;
 }
 
-const fmtLog = (v: number) => (v >= 0.01 && v < 1000 ? fmt(v) : v.toExponential(0).replace('e-', 'e−'));
+const fmtLog = (v: number) => (v >= 0.01 && v < 1000 ? String(Number(v.toPrecision(6))) : v.toExponential(0).replace('e-', 'e−'));
 
 const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : Math.abs(v) >= 0.1 ? v.toFixed(2) : v.toPrecision(2));
+
+/** Labels for a set of ticks: all with as many decimals as the most precise one needs (5, 10, 15; 0.2, 0.4; 2.1). */
+function tickFormat(ticks: number[]): (v: number) => string {
+  const decimalsOf = (v: number) => (String(Number(v.toPrecision(10))).split('.')[1] ?? '').length;
+  const decimals = Math.min(6, Math.max(0, ...ticks.map(decimalsOf)));
+  return (v) => (Math.abs(v) >= 1e4 ? v.toExponential(1) : v.toFixed(decimals));
+}
 
 /** Line chart of several series in the box (x, y, w, h). */
 export function lineChart(ctx: CanvasRenderingContext2D, box: { x: number; y: number; w: number; h: number }, series: Series[], o: ChartOptions = {}): void {
   const pad = { l: 44, r: 8, t: 8, b: o.xLabel ? 28 : 18 };
+  // The legend gets its own rows above the plot, so that it hides no line.
+  const legend = o.legend === false ? [] : legendLayout(ctx, series, box.w - pad.l - pad.r);
+  if (legend.length) pad.t = 4 + 15 * (legend[legend.length - 1].row + 1);
   const px = box.x + pad.l, py = box.y + pad.t, pw = box.w - pad.l - pad.r, ph = box.h - pad.t - pad.b;
   if (pw < 20 || ph < 20) return;
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!o.logY || y > 0));
@@ -128,19 +138,26 @@ export function lineChart(ctx: CanvasRenderingContext2D, box: { x: number; y: nu
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
   const yt = o.logY ? logTicks(y0, y1) : niceTicks(y0, y1, Math.max(2, Math.floor(ph / 30)));
+  const yLabel = o.logY ? fmtLog : tickFormat(yt);
   for (const t of yt) {
     const yy = Math.round(Y(t)) + 0.5;
     if (yy < py || yy > py + ph) continue;
     ctx.beginPath(); ctx.moveTo(px, yy); ctx.lineTo(px + pw, yy); ctx.stroke();
-    ctx.fillText(o.logY ? fmtLog(t) : fmt(t), px - 4, yy);
+    ctx.fillText(yLabel(t), px - 4, yy);
   }
-  ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  for (const t of niceTicks(x0, x1, Math.max(2, Math.floor(pw / 70)))) {
+  const xt = niceTicks(x0, x1, Math.max(2, Math.floor(pw / 70)));
+  const xLabel = tickFormat(xt);
+  for (const t of xt) {
     const xx = Math.round(X(t)) + 0.5;
     ctx.beginPath(); ctx.moveTo(xx, py); ctx.lineTo(xx, py + ph); ctx.stroke();
-    ctx.fillText(fmt(t), xx, py + ph + 3);
+    // Centred under its tick, unless that would cut it at the box's right edge.
+    const label = xLabel(t);
+    const right = xx + ctx.measureText(label).width / 2 > box.x + box.w;
+    ctx.textAlign = right ? 'right' : 'center';
+    ctx.fillText(label, right ? box.x + box.w - 1 : xx, py + ph + 3);
   }
+  ctx.textAlign = 'center';
   if (o.xLabel) ctx.fillText(o.xLabel, px + pw / 2, py + ph + 15);
   if (o.yLabel) {
     ctx.save(); ctx.translate(box.x + 8, py + ph / 2); ctx.rotate(-Math.PI / 2); ctx.textBaseline = 'middle'; ctx.fillText(o.yLabel, 0, 0); ctx.restore();
@@ -170,24 +187,30 @@ export function lineChart(ctx: CanvasRenderingContext2D, box: { x: number; y: nu
   ctx.restore();
   ctx.globalAlpha = 1;
   ctx.setLineDash([]);
-  if (o.legend !== false) {
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'middle';
-    let lx = px + 8, ly = py + 3;
-    for (const s of series) {
-      const last = s.points[s.points.length - 1];
-      const label = last ? `${s.name} ${fmt(last[1])}` : s.name;
-      const w = ctx.measureText(label).width + 22;
-      if (lx + w > px + pw && lx > px + 8) { lx = px + 8; ly += 15; }
-      ctx.fillStyle = 'rgba(13,17,23,0.8)';
-      ctx.fillRect(lx - 3, ly, w, 14);
-      ctx.fillStyle = s.color;
-      ctx.fillRect(lx, ly + 6, 12, 2);
-      ctx.fillStyle = COLORS.text;
-      ctx.fillText(label, lx + 16, ly + 7);
-      lx += w + 4;
-    }
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  for (const { s, label, x, row } of legend) {
+    const lx = px + x, ly = box.y + 2 + 15 * row;
+    ctx.fillStyle = s.color;
+    ctx.fillRect(lx, ly + 6, 12, 2);
+    ctx.fillStyle = COLORS.text;
+    ctx.fillText(label, lx + 16, ly + 7);
   }
+}
+
+/** Each series' legend entry ("name last-value"), laid out in rows of `width` pixels. */
+function legendLayout(ctx: CanvasRenderingContext2D, series: Series[], width: number): { s: Series; label: string; x: number; row: number }[] {
+  const out: { s: Series; label: string; x: number; row: number }[] = [];
+  let x = 0, row = 0;
+  for (const s of series) {
+    const last = s.points[s.points.length - 1];
+    const label = last ? `${s.name} ${fmt(last[1])}` : s.name;
+    const w = ctx.measureText(label).width + 22;
+    if (x + w > width && x > 0) { x = 0; row++; }
+    out.push({ s, label, x, row });
+    x += w + 4;
+  }
+  return out;
 }
 
 // Magma-like colour map (dark purple → orange → pale yellow), 9 stops.
