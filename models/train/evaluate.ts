@@ -11,6 +11,8 @@ import { zeroShotScores, allPrompts, type ZeroShotResult } from '../zero-shot.ts
 import type { BiudData, CtItem } from './data.ts';
 import { MODEL_FILE, loadIntoStore } from './checkpoint.ts';
 import { encodeTexts, uploadText } from './batch.ts';
+import * as ops from '../../engine/ops/index.ts';
+import { preprocessVolume, type HuVolume } from '../data/preprocess.ts';
 
 export interface EvalModel {
   engine: Engine;
@@ -54,10 +56,85 @@ export async function embedTexts(m: EvalModel, texts: string[]): Promise<Map<str
 
 /** Zero-shot AUC per finding on items (their labels are the ground truth). */
 export async function zeroShot(m: EvalModel, data: BiudData, items: CtItem[]): Promise<ZeroShotResult> {
-  const cts = await embedCts(m, data, items);
+  return scoreAgainstPrompts(m, await embedCts(m, data, items), items.map((it) => it.labels));
+}
+
+/** Each finding's prompts scored against CT embeddings at the model's temperature; AUC against the labels. */
+async function scoreAgainstPrompts(m: EvalModel, cts: Float32Array[], labels: Uint8Array[]): Promise<ZeroShotResult> {
   const prompts = await embedTexts(m, allPrompts());
   const tau = Math.exp(-((await m.model.temperature.logitScale.data()) as Float32Array)[0]);
-  return zeroShotScores(cts, items.map((it) => it.labels), prompts, tau);
+  return zeroShotScores(cts, labels, prompts, tau);
+}
+
+/** A real CT and the finding labels of its report; `load` reads it (NIfTI after toRAS, in HU) when its batch comes. */
+export interface LabelledVolume {
+  name: string;
+  labels: Uint8Array;
+  load(): Promise<HuVolume>;
+}
+
+/** A volume left out of an evaluation, and why (unreadable, corrupt, impossible header). */
+export interface SkippedVolume {
+  name: string;
+  reason: string;
+}
+
+/**
+ * CT embeddings of real volumes: each resampled around the body to the config's grid and
+ * windowed, as the procedural cohort's volumes are (preprocessVolume), then batched through the
+ * CT encoder. Volumes are read a batch at a time (a CT-RATE volume is ~300 MB in float32). A
+ * volume that cannot be read or resampled is skipped with its reason, so one bad file in a
+ * folder of hundreds does not end the evaluation; each embedded volume's warnings (not a chest,
+ * body cropped, …) come back beside its embedding.
+ */
+export async function embedVolumes<T extends Pick<LabelledVolume, 'name' | 'load'>>(m: EvalModel, items: T[]): Promise<{ embedded: { item: T; row: Float32Array; warnings: string[] }[]; skipped: SkippedVolume[] }> {
+  const e = m.engine;
+  const grid = { size: [...m.cfg.ct.size] as HuVolume['dims'], spacing: [...m.cfg.ct.spacing] as HuVolume['spacing'] };
+  const embedded: { item: T; row: Float32Array; warnings: string[] }[] = [];
+  const skipped: SkippedVolume[] = [];
+  const named = (it: T, err: unknown) => {
+    const msg = (err as Error).message;
+    skipped.push({ name: it.name, reason: msg.startsWith(`${it.name}: `) ? msg.slice(it.name.length + 2) : msg });
+  };
+  for (let i = 0; i < items.length; i += m.cfg.train.batch) {
+    const loaded = await Promise.all(items.slice(i, i + m.cfg.train.batch).map(async (item) => {
+      try {
+        return { item, volume: await item.load() };
+      } catch (err) {
+        named(item, err);
+        return null;
+      }
+    }));
+    const part: { item: T; warnings: string[] }[] = [];
+    const emb = e.scope(() => {
+      const volumes = loaded.flatMap((l) => {
+        if (!l) return [];
+        try {
+          const p = preprocessVolume(e, l.volume, grid, { batchDims: true });
+          part.push({ item: l.item, warnings: p.warnings });
+          return [p.volume];
+        } catch (err) {
+          named(l.item, err);
+          return [];
+        }
+      });
+      return volumes.length ? m.model.embedCt(ops.concat(volumes, 0)) : null;
+    });
+    if (!emb) continue;
+    const v = (await emb.data()) as Float32Array;
+    emb.dispose();
+    const d = emb.shape[1];
+    part.forEach((p, r) => embedded.push({ ...p, row: v.slice(r * d, (r + 1) * d) }));
+  }
+  return { embedded, skipped };
+}
+
+/** Zero-shot AUC per finding on real volumes, their reports' labels the ground truth; those that could not be read are listed. */
+export async function zeroShotVolumes<T extends LabelledVolume>(m: EvalModel, items: T[]): Promise<ZeroShotResult & { embedded: { item: T; warnings: string[] }[]; skipped: SkippedVolume[] }> {
+  const { embedded, skipped } = await embedVolumes(m, items);
+  if (!embedded.length) throw new BiudError(`none of the ${items.length} volumes could be read: ${skipped.slice(0, 3).map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  const r = await scoreAgainstPrompts(m, embedded.map((x) => x.row), embedded.map((x) => x.item.labels));
+  return { ...r, embedded: embedded.map(({ item, warnings }) => ({ item, warnings })), skipped };
 }
 
 /** A model from checkpoint bytes alone (config and vocabulary from its metadata). */

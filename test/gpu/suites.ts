@@ -22,3 +22,4 @@ import './report-gen.gpu.ts';
 import './probe.gpu.ts';
 import './vision-encoder.gpu.ts';
 import './trainer.gpu.ts';
+import './eval-volumes.gpu.ts';
