@@ -1,6 +1,7 @@
 // Zero-shot evaluation of a BIUD model, shared by the trainer (during a run) and `biud eval`
 // (from a checkpoint alone: the config and the vocabulary travel in its metadata).
 import type { Engine } from '../../engine/engine.ts';
+import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
 import { readSafetensors } from '../../engine/safetensors.ts';
 import type { Assets } from '../assets.ts';
@@ -66,7 +67,7 @@ async function scoreAgainstPrompts(m: EvalModel, cts: Float32Array[], labels: Ui
   return zeroShotScores(cts, labels, prompts, tau);
 }
 
-/** A real CT and the finding labels of its report; `load` reads it (NIfTI after toRAS, in HU) when its batch comes. */
+/** A real CT and the finding labels of its report; `load` reads it (NIfTI after toRAS, in HU) when its turn comes. */
 export interface LabelledVolume {
   name: string;
   labels: Uint8Array;
@@ -82,10 +83,10 @@ export interface SkippedVolume {
 /**
  * CT embeddings of real volumes: each resampled around the body to the config's grid and
  * windowed, as the procedural cohort's volumes are (preprocessVolume), then batched through the
- * CT encoder. Volumes are read a batch at a time (a CT-RATE volume is ~300 MB in float32). A
- * volume that cannot be read or resampled is skipped with its reason, so one bad file in a
- * folder of hundreds does not end the evaluation; each embedded volume's warnings (not a chest,
- * body cropped, …) come back beside its embedding.
+ * CT encoder. A CT-RATE volume is ~300 MB in float32, so each is read and reduced to the grid
+ * before the next is read. A volume that cannot be read or resampled is skipped with its reason,
+ * so one bad file in a folder of hundreds does not end the evaluation; each embedded volume's
+ * warnings (not a chest, body cropped, …) come back beside its embedding.
  */
 export async function embedVolumes<T extends Pick<LabelledVolume, 'name' | 'load'>>(m: EvalModel, items: T[]): Promise<{ embedded: { item: T; row: Float32Array; warnings: string[] }[]; skipped: SkippedVolume[] }> {
   const e = m.engine;
@@ -97,34 +98,24 @@ export async function embedVolumes<T extends Pick<LabelledVolume, 'name' | 'load
     skipped.push({ name: it.name, reason: msg.startsWith(`${it.name}: `) ? msg.slice(it.name.length + 2) : msg });
   };
   for (let i = 0; i < items.length; i += m.cfg.train.batch) {
-    const loaded = await Promise.all(items.slice(i, i + m.cfg.train.batch).map(async (item) => {
+    // One volume at a time is read, uploaded and resampled; only its small windowed copy is kept
+    // for the batch, so the full-size voxels of a batch are never held at once.
+    const part: { item: T; warnings: string[]; volume: Tensor }[] = [];
+    for (const item of items.slice(i, i + m.cfg.train.batch)) {
       try {
-        return { item, volume: await item.load() };
+        const p = preprocessVolume(e, await item.load(), grid, { batchDims: true });
+        part.push({ item, warnings: p.warnings, volume: p.volume });
       } catch (err) {
         named(item, err);
-        return null;
       }
-    }));
-    const part: { item: T; warnings: string[] }[] = [];
-    const emb = e.scope(() => {
-      const volumes = loaded.flatMap((l) => {
-        if (!l) return [];
-        try {
-          const p = preprocessVolume(e, l.volume, grid, { batchDims: true });
-          part.push({ item: l.item, warnings: p.warnings });
-          return [p.volume];
-        } catch (err) {
-          named(l.item, err);
-          return [];
-        }
-      });
-      return volumes.length ? m.model.embedCt(ops.concat(volumes, 0)) : null;
-    });
-    if (!emb) continue;
+    }
+    if (!part.length) continue;
+    const emb = e.scope(() => m.model.embedCt(ops.concat(part.map((p) => p.volume), 0)));
+    for (const p of part) p.volume.dispose();
     const v = (await emb.data()) as Float32Array;
     emb.dispose();
     const d = emb.shape[1];
-    part.forEach((p, r) => embedded.push({ ...p, row: v.slice(r * d, (r + 1) * d) }));
+    part.forEach(({ item, warnings }, r) => embedded.push({ item, warnings, row: v.slice(r * d, (r + 1) * d) }));
   }
   return { embedded, skipped };
 }
