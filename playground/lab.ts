@@ -18,6 +18,10 @@ import { MODEL_FILE, storeToSafetensors, loadIntoStore } from '../models/train/c
 import { opfsSink, hasOpfs } from '../models/train/sink-opfs.ts';
 import type { ZeroShotResult } from '../models/zero-shot.ts';
 import { toConfig, switches, toQuery, type Experiment } from './experiment.ts';
+import { zeroShotVolumes } from '../models/train/evaluate.ts';
+import { reportsFromCsv, type CohortReport } from '../models/data/cohort.ts';
+import { readNifti, toRAS } from '../models/data/nifti.ts';
+import { pairVolumesWithReports } from '../models/data/volume-reports.ts';
 import { PRETRAINED_EXPERT } from '../models/xray-expert.ts';
 
 export type Status = 'loading' | 'ready' | 'preparing' | 'training' | 'paused' | 'done' | 'error';
@@ -40,6 +44,8 @@ export interface ZeroShotSnapshot {
   step: number;
   result: ZeroShotResult;
   labels: Uint8Array[];
+  /** What was scored, when not the held-out cohort: e.g. "3 of your CTs". */
+  source?: string;
 }
 
 type Events = {
@@ -323,6 +329,53 @@ export class Lab {
     } catch (e) {
       this.log(`zero-shot: ${(e as Error).message}`);
       return null;
+    }
+  }
+
+  /**
+   * Zero-shot on the user's own CTs: the files of a folder holding NIfTI volumes and the
+   * CT-RATE-format reports CSV that names them (AccessionNo train_1 owns train_1_a_1.nii.gz).
+   * Read in this page, one volume at a time; not added to the training trend, which is the
+   * held-out cohort's.
+   */
+  async evaluateFiles(files: File[]): Promise<ZeroShotSnapshot | null> {
+    const say = (line: string) => { this.log(`your CTs: ${line}`); return null; };
+    const t = this.trainer;
+    if (!t) return say('zero-shot needs a model: start training, or load a checkpoint, first');
+    const path = (f: File) => f.webkitRelativePath || f.name;
+    const csvs = files.filter((f) => /\.csv$/i.test(f.name));
+    if (!csvs.length) return say(`no reports CSV among the ${files.length} files: the folder needs the CT-RATE-format CSV (AccessionNo, report_text, and labels if any) that names its volumes`);
+    const reports: CohortReport[] = [];
+    for (const f of csvs) {
+      try {
+        reports.push(...reportsFromCsv(new Uint8Array(await f.arrayBuffer()), path(f)));
+      } catch (e) {
+        this.log(`your CTs: ${(e as Error).message}`);
+      }
+    }
+    const byPath = new Map(files.map((f) => [path(f), f]));
+    const { pairs, unmatched } = pairVolumesWithReports([...byPath.keys()], reports);
+    if (unmatched.length) this.log(`your CTs: ${unmatched.length} volume(s) have no report row and are left out: ${unmatched.slice(0, 3).join(', ')}${unmatched.length > 3 ? ', …' : ''}`);
+    if (!pairs.length) return say(`none of the volumes is named by an AccessionNo of the CSV (${reports.length} rows; AccessionNo train_1 owns train_1.nii.gz and train_1_a_1.nii.gz)`);
+    this.log(`your CTs: scoring ${pairs.length} volume(s)…`);
+    try {
+      return await this.gpu(async () => {
+        const items = pairs.map(({ file, report }) => ({
+          name: file,
+          labels: report.labels,
+          load: async () => toRAS(await readNifti(new Uint8Array(await byPath.get(file)!.arrayBuffer()), { name: file })),
+        }));
+        const r = await zeroShotVolumes(t, items);
+        for (const sk of r.skipped) this.log(`your CTs: ${sk.name} skipped: ${sk.reason}`);
+        for (const { item, warnings } of r.embedded) if (warnings.length) this.log(`your CTs: ${item.name}: ${warnings.join('; ')}`);
+        const snap: ZeroShotSnapshot = { step: t.step, result: r, labels: r.embedded.map((x) => x.item.labels), source: `${r.embedded.length} of your CTs` };
+        this.zeroShot = snap;
+        this.log(`your CTs: zero-shot at step ${t.step} on ${r.embedded.length} volume(s): mean AUC ${r.meanAuc.toFixed(3)}${r.skipped.length ? ` (${r.skipped.length} skipped)` : ''}`);
+        this.emit('zeroshot', snap);
+        return snap;
+      });
+    } catch (e) {
+      return say((e as Error).message);
     }
   }
 

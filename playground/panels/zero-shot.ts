@@ -1,5 +1,6 @@
 // Zero-shot: each finding scored by a CT's cosine with a positive and a negative prompt set, on
-// the held-out cohort; AUC per finding and ROC curves, re-evaluated at every checkpoint.
+// the held-out cohort (re-evaluated at every checkpoint) or on a folder of the user's own CTs;
+// AUC per finding and ROC curves.
 import { Panel } from './panel.ts';
 import { AutoCanvas, COLORS, lineChart, h, fmt, colormap, rgb } from '../plot.ts';
 import { FINDINGS } from '../../models/text/index.ts';
@@ -19,8 +20,14 @@ export class ZeroShotPanel extends Panel {
     this.bars = h('div', { class: 'auc-bars' });
     const rocBox = h('div', { class: 'chart roc-chart' });
     const trendBox = h('div', { class: 'chart chart-small' });
+    // A folder of the user's own CTs (NIfTI) with the reports CSV that names them.
+    const folder = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: 'hidden your-cts' }) as HTMLInputElement;
+    folder.addEventListener('change', () => { const files = [...(folder.files ?? [])]; folder.value = ''; if (files.length) void lab.evaluateFiles(files); });
     this.element.append(
-      h('div', { class: 'toolbar' }, h('button', { class: 'btn', title: 'evaluate on the held-out cohort now', onclick: () => void lab.evaluate() }, '↻ Evaluate now'), this.caption),
+      h('div', { class: 'toolbar' },
+        h('button', { class: 'btn', title: 'evaluate on the held-out cohort now', onclick: () => void lab.evaluate() }, '↻ Evaluate now'),
+        h('button', { class: 'btn', title: 'zero-shot on a folder of your CTs (.nii, .nii.gz) and the CT-RATE-format reports CSV that names them (AccessionNo train_1 owns train_1_a_1.nii.gz); read in this page', onclick: () => folder.click() }, 'Your CTs…'),
+        folder, this.caption),
       h('div', { class: 'zs-main' }, this.bars, h('div', { class: 'zs-right' }, rocBox, h('div', { class: 'section-title' }, 'mean AUC over training'), trendBox)));
     this.roc = new AutoCanvas(rocBox, (ctx, w, hh) => this.drawRoc(ctx, w, hh));
     this.trend = new AutoCanvas(trendBox, (ctx, w, hh) =>
@@ -38,7 +45,7 @@ export class ZeroShotPanel extends Panel {
       this.bars.replaceChildren(this.note(this.lab.trainer ? 'press Evaluate now, or wait for the next checkpoint' : 'evaluated during training on the held-out cohort'));
       return;
     }
-    this.caption.textContent = `step ${z.step} · ${z.labels.length} held-out CTs · mean AUC ${fmt(z.result.meanAuc)}`;
+    this.caption.textContent = `step ${z.step} · ${z.source ?? `${z.labels.length} held-out CTs`} · mean AUC ${fmt(z.result.meanAuc)}`;
     this.element.dataset.step = String(z.step);
     const rows = FINDINGS.map((f, k) => {
       const a = z.result.auc[f];

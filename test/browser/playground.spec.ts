@@ -5,7 +5,8 @@
 // missing WebGPU gives an explanation. Screenshots of the main states go to
 // test-results/playground/ (and the trained state to docs/playground.png).
 import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync, copyFileSync } from 'node:fs';
+import { mkdirSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -109,6 +110,28 @@ test('Data, Retrieval and EFM show the selected CT', async () => {
   await expect(page.locator('[data-panel=efm] .efm-table')).toBeVisible({ timeout: 30_000 });
   await page.screenshot({ path: `${SHOTS}/06-efm.png` });
   expect(errors).toEqual([]);
+});
+
+test('Your CTs… scores a folder of NIfTI volumes named by a reports CSV, skipping one it cannot read', async () => {
+  // train_1 and train_2: two real chest CTs; train_3: a cut-short .nii.gz; train_9: no row.
+  const dir = mkdtempSync(path.join(tmpdir(), 'biud-your-cts-'));
+  copyFileSync('data/ct/LIDC-IDRI-0001_ct_3mm.nii.gz', path.join(dir, 'train_1_a_1.nii.gz'));
+  copyFileSync('data/ct/chest_cta_crop_pulmonary_1.5mm.nii.gz', path.join(dir, 'train_2_a_1.nii.gz'));
+  writeFileSync(path.join(dir, 'train_3.nii.gz'), readFileSync('data/ct/abdomen_example_ct_sm_3mm.nii.gz').subarray(0, 5000));
+  copyFileSync('data/ct/LIDC-IDRI-0001_ct_3mm.nii.gz', path.join(dir, 'train_9_a_1.nii.gz'));
+  const lines = readFileSync('data/ct-reports/ct-rate-train.csv', 'utf8').split('\n');
+  const header = lines[0].split(',');
+  const nodule = header.indexOf('Lung nodule');
+  const row = (acc: string, n: number) => [acc, '"No acute findings."', ...header.slice(2).map((_, k) => (k + 2 === nodule ? n : 0))].join(',');
+  writeFileSync(path.join(dir, 'reports.csv'), [lines[0], row('train_1', 1), row('train_2', 0), row('train_3', 0)].join('\n'));
+  await page.locator('input.your-cts').setInputFiles(dir);
+  await expect(page.locator('.zs-main').locator('..').locator('.caption')).toContainText('2 of your CTs', { timeout: 120_000 });
+  const log = String(await lab(page, "lab.logLines.join('\\n')"));
+  expect(log).toMatch(/your CTs: 1 volume\(s\) have no report row and are left out: .*train_9_a_1\.nii\.gz/);
+  expect(log).toMatch(/your CTs: .*train_3\.nii\.gz skipped: truncated gzip stream/);
+  expect(log).toMatch(/your CTs: zero-shot at step \d+ on 2 volume\(s\): mean AUC [0-9.]+ \(1 skipped\)/);
+  expect(Number(await lab(page, "lab.zeroShot.result.auc['Lung nodule']"))).toBeGreaterThanOrEqual(0);
+  await page.screenshot({ path: `${SHOTS}/05b-your-cts.png` });
 });
 
 test('the layout survives a reload', async () => {
