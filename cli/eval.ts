@@ -10,9 +10,8 @@ import { BiudError } from '../engine/errors.ts';
 import { createNodeEngine } from '../engine/node.ts';
 import { diskAssets } from '../models/assets-node.ts';
 import { loadCohortData } from '../models/train/cohort-data.ts';
-import { loadModel, zeroShot, zeroShotVolumes, type EvalModel } from '../models/train/evaluate.ts';
+import { loadModel, zeroShot, zeroShotVolumes, labelledVolumes, type EvalModel } from '../models/train/evaluate.ts';
 import { reportsFromCsv } from '../models/data/cohort.ts';
-import { readNifti, toRAS } from '../models/data/nifti.ts';
 import { pairVolumesWithReports } from '../models/data/volume-reports.ts';
 import { helpText, parseArgs, readInput, type OptionSpec } from './args.ts';
 import { aucTable, zeroShotJson } from './train-job.ts';
@@ -77,13 +76,7 @@ async function evalVolumes(m: EvalModel & { step: number }, dir: string, csv: Ui
   }
   const sources = new Set(pairs.map((p) => p.report.labelSource));
   console.error(`zero-shot: ${m.cfg.name} checkpoint of step ${m.step} on ${pairs.length} real volumes from ${dir} (labels: ${[...sources].join(', ')})…`);
-  const items = pairs.map(({ file, report }) => ({
-    name: file,
-    report,
-    labels: report.labels,
-    load: async () => toRAS(await readNifti(readInput(path.join(dir, file), 'volume'), { name: file })),
-  }));
-  const r = await zeroShotVolumes(m, items);
+  const r = await zeroShotVolumes(m, labelledVolumes(pairs, (file) => readInput(path.join(dir, file), 'volume')));
   for (const s of r.skipped) console.error(`${s.name}: skipped: ${s.reason}`);
   for (const { item, warnings } of r.embedded) if (warnings.length) console.error(`${item.name}: ${warnings.join('; ')}`);
   console.error(aucTable(r));

@@ -18,9 +18,8 @@ import { MODEL_FILE, storeToSafetensors, loadIntoStore } from '../models/train/c
 import { opfsSink, hasOpfs } from '../models/train/sink-opfs.ts';
 import type { ZeroShotResult } from '../models/zero-shot.ts';
 import { toConfig, switches, toQuery, type Experiment } from './experiment.ts';
-import { zeroShotVolumes } from '../models/train/evaluate.ts';
+import { zeroShotVolumes, labelledVolumes } from '../models/train/evaluate.ts';
 import { reportsFromCsv, type CohortReport } from '../models/data/cohort.ts';
-import { readNifti, toRAS } from '../models/data/nifti.ts';
 import { pairVolumesWithReports } from '../models/data/volume-reports.ts';
 import { PRETRAINED_EXPERT } from '../models/xray-expert.ts';
 
@@ -360,12 +359,7 @@ export class Lab {
     this.log(`your CTs: scoring ${pairs.length} volume(s)…`);
     try {
       return await this.gpu(async () => {
-        const items = pairs.map(({ file, report }) => ({
-          name: file,
-          labels: report.labels,
-          load: async () => toRAS(await readNifti(new Uint8Array(await byPath.get(file)!.arrayBuffer()), { name: file })),
-        }));
-        const r = await zeroShotVolumes(t, items);
+        const r = await zeroShotVolumes(t, labelledVolumes(pairs, async (file) => new Uint8Array(await byPath.get(file)!.arrayBuffer())));
         for (const sk of r.skipped) this.log(`your CTs: ${sk.name} skipped: ${sk.reason}`);
         for (const { item, warnings } of r.embedded) if (warnings.length) this.log(`your CTs: ${item.name}: ${warnings.join('; ')}`);
         const snap: ZeroShotSnapshot = { step: t.step, result: r, labels: r.embedded.map((x) => x.item.labels), source: `${r.embedded.length} of your CTs` };

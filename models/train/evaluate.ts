@@ -14,6 +14,7 @@ import { MODEL_FILE, loadIntoStore } from './checkpoint.ts';
 import { encodeTexts, uploadText } from './batch.ts';
 import * as ops from '../../engine/ops/index.ts';
 import { preprocessVolume, type HuVolume } from '../data/preprocess.ts';
+import { readNifti, toRAS } from '../data/nifti.ts';
 
 export interface EvalModel {
   engine: Engine;
@@ -72,6 +73,11 @@ export interface LabelledVolume {
   name: string;
   labels: Uint8Array;
   load(): Promise<HuVolume>;
+}
+
+/** Volume files paired with their report rows (pairVolumesWithReports), as volumes to evaluate: `read` gives a file's bytes when its turn comes. */
+export function labelledVolumes<R extends { labels: Uint8Array }>(pairs: { file: string; report: R }[], read: (file: string) => Promise<Uint8Array> | Uint8Array): (LabelledVolume & { report: R })[] {
+  return pairs.map(({ file, report }) => ({ name: file, report, labels: report.labels, load: async () => toRAS(await readNifti(await read(file), { name: file })) }));
 }
 
 /** A volume left out of an evaluation, and why (unreadable, corrupt, impossible header). */
