@@ -9,6 +9,7 @@ import { Biud } from '../biud.ts';
 import { validate, type BiudConfig } from '../config.ts';
 import { ReportTokenizer } from '../tokenize.ts';
 import { zeroShotScores, allPrompts, type ZeroShotResult } from '../zero-shot.ts';
+import { FINDINGS, type Finding } from '../text/findings.ts';
 import type { BiudData, CtItem } from './data.ts';
 import { MODEL_FILE, loadIntoStore } from './checkpoint.ts';
 import { encodeTexts, uploadText } from './batch.ts';
@@ -132,6 +133,15 @@ export async function zeroShotVolumes<T extends LabelledVolume>(m: EvalModel, it
   if (!embedded.length) throw new BiudError(`none of the ${items.length} volumes could be read: ${skipped.slice(0, 3).map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
   const r = await scoreAgainstPrompts(m, embedded.map((x) => x.row), embedded.map((x) => x.item.labels));
   return { ...r, embedded: embedded.map(({ item, warnings }) => ({ item, warnings })), skipped };
+}
+
+/** Zero-shot diagnosis of volumes without labels: p(finding) for each of the 18, per volume (the prompt pair's softmax at the model's temperature). */
+export async function diagnoseVolumes<T extends Pick<LabelledVolume, 'name' | 'load'>>(m: EvalModel, items: T[]): Promise<{ diagnosed: { item: T; warnings: string[]; p: Record<Finding, number> }[]; skipped: SkippedVolume[] }> {
+  const { embedded, skipped } = await embedVolumes(m, items);
+  if (!embedded.length) return { diagnosed: [], skipped };
+  const r = await scoreAgainstPrompts(m, embedded.map((x) => x.row), embedded.map(() => new Uint8Array(FINDINGS.length)));
+  const diagnosed = embedded.map(({ item, warnings }, i) => ({ item, warnings, p: Object.fromEntries(FINDINGS.map((f) => [f, r.scores[f][i]])) as Record<Finding, number> }));
+  return { diagnosed, skipped };
 }
 
 /** A model from checkpoint bytes alone (config and vocabulary from its metadata). */

@@ -1,13 +1,14 @@
 // Zero-shot on real volumes (models/train/evaluate.ts): real NIfTI CTs go through the same
 // resampling and windowing as for display, in batches, and come out as the embeddings that the
 // model gives each of them alone; a volume that cannot be read or resampled is skipped with its
-// reason, and the rest are still scored.
+// reason, and the rest are still scored; diagnosis without labels gives the same p(finding).
 import { getConfig } from '../../models/config.ts';
 import { Biud } from '../../models/biud.ts';
 import { ReportTokenizer } from '../../models/tokenize.ts';
 import { readNifti, toRAS } from '../../models/data/nifti.ts';
 import { preprocessVolume, type HuVolume } from '../../models/data/preprocess.ts';
-import { embedVolumes, zeroShotVolumes, type EvalModel, type LabelledVolume } from '../../models/train/evaluate.ts';
+import { embedVolumes, zeroShotVolumes, diagnoseVolumes, type EvalModel, type LabelledVolume } from '../../models/train/evaluate.ts';
+import { FINDINGS } from '../../models/text/findings.ts';
 import { NUM_FINDINGS } from '../../models/text/findings.ts';
 import { suite, assets, expectClose, expectEqual, expectTrue } from './harness.ts';
 
@@ -45,6 +46,14 @@ suite('eval-volumes', (test) => {
     expectEqual(r.embedded.length, 3, 'scored volumes');
     expectTrue(Number.isFinite(r.meanAuc), 'a mean AUC over the findings with both classes');
     expectTrue(r.skipped.length === 2, 'skipped again');
+    // Diagnosis without labels: the same p(finding) as the evaluation's scores, the same for the same volume.
+    const d = await diagnoseVolumes(m, items);
+    expectEqual(d.diagnosed.map((x) => x.item.name), ['lidc', 'cta', 'lidc-again'], 'diagnosed volumes');
+    for (const f of FINDINGS) {
+      expectClose(d.diagnosed.map((x) => x.p[f]), r.scores[f], `p(${f}) against the evaluation's scores`, 1e-6);
+      expectTrue(d.diagnosed.every((x) => x.p[f] > 0 && x.p[f] < 1), `p(${f}) in (0, 1)`);
+    }
+    expectClose([d.diagnosed[0].p['Lung nodule']], [d.diagnosed[2].p['Lung nodule']], 'the same volume twice', 1e-5);
     model.store.destroy();
   });
 });
