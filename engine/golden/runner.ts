@@ -37,6 +37,8 @@ export interface CaseResult {
   passed: boolean;
   /** Why it failed to run at all (malformed fixture, unsupported op, GPU error). */
   error?: string;
+  /** Attributes of the fixture the op never read (e.g. a dilation the engine has no notion of), as "name=value". */
+  unread?: string[];
 }
 
 function meta(m: Record<string, string>, key: string, file: string, required = true): string {
@@ -135,8 +137,12 @@ export async function runFixture(e: Engine, fx: Fixture): Promise<CaseResult> {
       made.push(t);
       return t;
     };
+    // The op's attributes are read through this, so that any it never asks for can be named:
+    // an attribute the engine has no notion of would otherwise only show as a wrong number.
+    const read = new Set<string>();
+    const attrs = new Proxy(fx.attrs, { get: (t, k) => (typeof k === 'string' && read.add(k), Reflect.get(t, k)) });
     const ctx: GoldenContext = {
-      engine: e, fixture: fx, attrs: fx.attrs, input,
+      engine: e, fixture: fx, attrs, input,
       values: (name) => toFloat32(fx.tensors.get(name)!),
       get inputs() { return fx.inputs.map(input); },
       arg: (position, what) => {
@@ -156,6 +162,8 @@ export async function runFixture(e: Engine, fx: Fixture): Promise<CaseResult> {
       return out;
     });
     made.push(y);
+    const unread = Object.keys(fx.attrs).filter((k) => !read.has(k));
+    if (unread.length) result.unread = unread.map((k) => `${k}=${JSON.stringify(fx.attrs[k])}`);
     result.checks.push({ name: fx.output, error: worst(await y.data(), want) });
     if (backward) {
       for (const g of fx.grads) {
@@ -179,5 +187,6 @@ export function formatResult(r: CaseResult): string {
   const status = r.passed ? 'pass' : 'FAIL';
   if (r.error) return `${status}  ${r.op.padEnd(18)} ${r.file}: ${r.error}`;
   const detail = r.checks.map((c) => `${c.name} ${c.error.toExponential(2)}`).join(', ');
-  return `${status}  ${r.op.padEnd(18)} ${r.shape}  max error ${r.maxError.toExponential(2)} (tol ${r.tolerance})  [${detail}]  ${r.file}`;
+  const unread = r.unread ? `  (attributes not read: ${r.unread.join(', ')})` : '';
+  return `${status}  ${r.op.padEnd(18)} ${r.shape}  max error ${r.maxError.toExponential(2)} (tol ${r.tolerance})  [${detail}]  ${r.file}${unread}`;
 }

@@ -3,7 +3,8 @@
 // test/golden/numpy: the same format with the shapes and attributes the PyTorch set lacks.
 import { parseFixture, runFixture, formatResult } from '../../engine/golden/runner.ts';
 import type { Engine } from '../../engine/index.ts';
-import { suite, assets, CheckError } from './harness.ts';
+import { readSafetensors, toFloat32, writeSafetensors } from '../../engine/safetensors.ts';
+import { suite, assets, CheckError, expectEqual, expectTrue } from './harness.ts';
 
 /** Runs every fixture of `dir`; throws with each failure's line. */
 async function runFolder(e: Engine, dir: string, atLeast: number): Promise<void> {
@@ -20,4 +21,16 @@ async function runFolder(e: Engine, dir: string, atLeast: number): Promise<void>
 suite('golden', (test) => {
   test('every fixture in test/golden matches PyTorch', (e) => runFolder(e, 'test/golden', 22));
   test('every fixture in test/golden/numpy matches (other shapes and attributes, float64 numpy)', (e) => runFolder(e, 'test/golden/numpy', 69));
+
+  test('attributes an op never reads are named on its line', async (e) => {
+    // The shipped softmax fixture with two attributes added: one softmax does not know, one it reads.
+    const shipped = readSafetensors(await assets.read('test/golden/softmax.safetensors'), 'softmax');
+    const tensors = [...shipped.tensors].map(([name, t]) => [name, { data: toFloat32(t), shape: t.shape }] as [string, { data: Float32Array; shape: number[] }]);
+    const attrs = JSON.stringify({ ...JSON.parse(shipped.metadata.attrs), dilation: 2 });
+    const r = await runFixture(e, parseFixture(writeSafetensors(tensors, { ...shipped.metadata, attrs }), 'softmax+dilation'));
+    expectEqual(r.unread, ['dilation=2'], 'unread attributes');
+    expectTrue(r.passed && formatResult(r).endsWith('(attributes not read: dilation=2)'), formatResult(r));
+    const plain = await runFixture(e, parseFixture(await assets.read('test/golden/softmax.safetensors'), 'softmax'));
+    expectEqual(plain.unread, undefined, 'the shipped fixture: every attribute read');
+  });
 });
