@@ -24,6 +24,14 @@ export interface EvalModel {
   cfg: BiudConfig;
 }
 
+/** The rows of a [n, d] embedding on the CPU (one readback); the tensor is disposed. */
+async function takeRows(emb: Tensor): Promise<Float32Array[]> {
+  const v = (await emb.data()) as Float32Array;
+  emb.dispose();
+  const [n, d] = emb.shape;
+  return Array.from({ length: n }, (_, r) => v.slice(r * d, (r + 1) * d));
+}
+
 /** CT embeddings of items (batched, no gradient), read back once per batch. */
 export async function embedCts(m: EvalModel, data: BiudData, items: CtItem[]): Promise<Float32Array[]> {
   const e = m.engine;
@@ -31,11 +39,7 @@ export async function embedCts(m: EvalModel, data: BiudData, items: CtItem[]): P
   const rows: Float32Array[] = [];
   for (let i = 0; i < items.length; i += B) {
     const part = items.slice(i, i + B);
-    const emb = e.scope(() => m.model.embedCt(data.renderCt(e, part, m.cfg)));
-    const v = (await emb.data()) as Float32Array;
-    emb.dispose();
-    const d = emb.shape[1];
-    for (let r = 0; r < part.length; r++) rows.push(v.slice(r * d, (r + 1) * d));
+    rows.push(...(await takeRows(e.scope(() => m.model.embedCt(data.renderCt(e, part, m.cfg))))));
   }
   return rows;
 }
@@ -48,11 +52,8 @@ export async function embedTexts(m: EvalModel, texts: string[]): Promise<Map<str
   for (let i = 0; i < texts.length; i += 32) {
     const part = texts.slice(i, i + 32);
     const host = encodeTexts(m.tokenizer, part, T, m.cfg.text.sentences ?? false);
-    const emb = e.scope(() => m.model.embedText(uploadText(e, host, part.length, T)));
-    const v = (await emb.data()) as Float32Array;
-    emb.dispose();
-    const d = emb.shape[1];
-    part.forEach((t, r) => out.set(t, v.slice(r * d, (r + 1) * d)));
+    const rows = await takeRows(e.scope(() => m.model.embedText(uploadText(e, host, part.length, T))));
+    part.forEach((t, r) => out.set(t, rows[r]));
   }
   return out;
 }
@@ -117,12 +118,14 @@ export async function embedVolumes<T extends Pick<LabelledVolume, 'name' | 'load
       }
     }
     if (!part.length) continue;
-    const emb = e.scope(() => m.model.embedCt(ops.concat(part.map((p) => p.volume), 0)));
-    for (const p of part) p.volume.dispose();
-    const v = (await emb.data()) as Float32Array;
-    emb.dispose();
-    const d = emb.shape[1];
-    part.forEach(({ item, warnings }, r) => embedded.push({ item, warnings, row: v.slice(r * d, (r + 1) * d) }));
+    let emb: Tensor;
+    try {
+      emb = e.scope(() => m.model.embedCt(ops.concat(part.map((p) => p.volume), 0)));
+    } finally {
+      for (const p of part) p.volume.dispose();
+    }
+    const rows = await takeRows(emb);
+    part.forEach(({ item, warnings }, r) => embedded.push({ item, warnings, row: rows[r] }));
   }
   return { embedded, skipped };
 }
