@@ -1,7 +1,10 @@
 // `biud cohort --seed S --n N --out DIR`: render a synthetic cohort and write, per volume, its
 // mid-slices (axial, coronal, sagittal; lung and mediastinal windows), a slice through its first
 // finding, its DRR, its report and labels; then an index.html contact sheet to look at them all.
-// With --xrays N, also N radiographs of the X-ray cohort with their IU reports.
+// With --xrays N, also N radiographs of the X-ray cohort with their IU reports. With --format
+// nifti, instead: each volume as DIR/<name>.nii.gz in Hounsfield units and DIR/reports.csv, its
+// paired report and its findings as hand labels in CT-RATE's columns: a folder `biud train
+// --volumes DIR --reports DIR/reports.csv` and `biud eval --volumes` read as they would CT-RATE's.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +18,9 @@ import { drr } from '../models/data/drr.ts';
 import { xrayReportsFromArchive, makeXrayCohort, renderXray, imageSpec, IU_REPORTS_PATH } from '../models/data/xray.ts';
 import { sliceOf, windowed, physical, toBytes, upscale, WINDOWS, type GrayImage, type Plane } from '../models/data/phantom-views.ts';
 import { encodePng } from '../models/data/png.ts';
+import { writeNifti } from '../models/data/nifti-write.ts';
+import { gzip } from '../models/data/gzip.ts';
+import { csvLine } from '../models/text/csv.ts';
 import { FINDINGS } from '../models/data/findings.ts';
 import type { V3 } from '../models/data/phantom-ref.ts';
 import { helpText, parseArgs, type OptionSpec } from './args.ts';
@@ -27,8 +33,9 @@ const spec: OptionSpec = {
   split: { type: 'string', default: 'train', help: "'train' or 'heldout' reports" },
   reports: { type: 'string', help: `CT-RATE-format CSV to draw label vectors and reports from (default ${CT_REPORTS_PATH})` },
   xrays: { type: 'number', default: 0, help: 'also render this many radiographs of the X-ray cohort (IU reports)' },
+  format: { type: 'string', default: 'sheet', help: "sheet (PNG slices and index.html) or nifti (NAME.nii.gz in HU and reports.csv in CT-RATE's columns, for biud train/eval --volumes)" },
 };
-const USAGE = 'biud cohort --seed S --n N --out DIR [--config tiny] [--split train|heldout] [--xrays N]';
+const USAGE = 'biud cohort --seed S --n N --out DIR [--config tiny] [--split train|heldout] [--xrays N] [--format sheet|nifti]';
 
 const repoRoot = () => path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -115,6 +122,12 @@ export async function run(args: string[]): Promise<number> {
   const reports = reportsFromCsv(readInput(reportsPath), reportsPath);
   const items = makeCohort({ reports, seed, n, split, size: config.ct.size, spacing: config.ct.spacing });
   mkdirSync(out, { recursive: true });
+  const format = o.format as string;
+  if (format === 'nifti') {
+    if (xrays) throw new BiudError('--xrays makes PNG radiographs for the contact sheet; it does not go with --format nifti');
+    return writeNiftiCohort(items, out, seed, split);
+  }
+  if (format !== 'sheet') throw new BiudError(`--format takes sheet or nifti, got "${format}"`);
   const e = await createNodeEngine();
   const rows: string[] = [];
   let total = 0;
@@ -161,5 +174,38 @@ export async function run(args: string[]): Promise<number> {
 <p>Procedural chests in HU with the findings of real CT-RATE reports; windows: lung [${WINDOWS.lung}] HU, mediastinal [${WINDOWS.mediastinal}] HU. Axial slices are seen from the feet, coronal from the front (patient's right on the left).</p>
 ${rows.join('\n')}\n`);
   console.log(`wrote ${items.length} volumes${xrays ? ` and ${xrays} X-rays` : ''} to ${out} (index.html); rendering ${items.length ? (total / items.length).toFixed(0) : 0} ms per volume`);
+  return 0;
+}
+
+/**
+ * The cohort as CT-RATE-style files: NAME.nii.gz per volume (int16 HU, RAS, the config's grid)
+ * and reports.csv with one row per volume, AccessionNo = NAME, so that each file pairs with its
+ * row by CT-RATE's naming rule. The label columns are the volume's findings (it shows exactly
+ * those), so the folder is hand-labelled.
+ */
+async function writeNiftiCohort(items: CohortItem[], out: string, seed: number, split: string): Promise<number> {
+  const e = await createNodeEngine();
+  const rows = [csvLine(['AccessionNo', 'report_text', ...FINDINGS])];
+  let bytes = 0;
+  try {
+    for (const item of items) {
+      const name = `synth_${seed}_${split}_${String(item.index).padStart(3, '0')}`;
+      const hu = renderPhantom(e, buildPhantom(item.seed, item.labels, item.grid));
+      const data = (await hu.data()) as Float32Array;
+      hu.dispose();
+      const [D, H, W] = item.grid.size;
+      const [sz, sy, sx] = item.grid.spacing;
+      const file = await gzip(writeNifti({ data, dims: [W, H, D], spacing: [sx, sy, sz], description: `BIUD procedural chest, seed ${item.seed}` }));
+      writeFileSync(path.join(out, `${name}.nii.gz`), file);
+      bytes += file.length;
+      rows.push(csvLine([name, item.reportText, ...Array.from(item.labels, String)]));
+      const findings = FINDINGS.filter((_, k) => item.labels[k]);
+      console.log(`${name}.nii.gz: ${findings.join(', ') || 'no findings'} (report ${item.accession})`);
+    }
+  } finally {
+    e.destroy();
+  }
+  writeFileSync(path.join(out, 'reports.csv'), rows.join('\n') + '\n');
+  console.log(`wrote ${items.length} volumes (${(bytes / 2 ** 20).toFixed(1)} MB) and reports.csv to ${out}`);
   return 0;
 }
