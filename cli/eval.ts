@@ -4,17 +4,15 @@
 // vectors; none of its reports need have been seen in training), or, with --volumes as well, on
 // the real NIfTI volumes of DIR, each labelled by its report row (models/data/volume-reports.ts).
 // The checkpoint carries its config and vocabulary.
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { BiudError } from '../engine/errors.ts';
 import { createNodeEngine } from '../engine/node.ts';
 import { diskAssets } from '../models/assets-node.ts';
 import { loadCohortData } from '../models/train/cohort-data.ts';
-import { loadModel, zeroShot, zeroShotVolumes, labelledVolumes, type EvalModel } from '../models/train/evaluate.ts';
-import { reportsFromCsv } from '../models/data/cohort.ts';
-import { pairVolumesWithReports } from '../models/data/volume-reports.ts';
+import { loadModel, zeroShot, zeroShotVolumes, type EvalModel } from '../models/train/evaluate.ts';
 import { helpText, parseArgs, readInput, type OptionSpec } from './args.ts';
 import { aucTable, zeroShotJson } from './train-job.ts';
+import { readVolumeFolder } from './volume-folder.ts';
 
 const spec: OptionSpec = {
   checkpoint: { type: 'string', help: 'checkpoint.safetensors written by biud train' },
@@ -61,22 +59,9 @@ export async function run(argv: string[]): Promise<number> {
 
 /** Zero-shot on the real volumes of `dir`, each labelled by its report row. */
 async function evalVolumes(m: EvalModel & { step: number }, dir: string, csv: Uint8Array, csvName: string, out: string | undefined, checkpoint: string): Promise<number> {
-  let files: string[];
-  try {
-    files = statSync(dir).isDirectory() ? readdirSync(dir).sort() : [];
-  } catch (e) {
-    throw new BiudError(`cannot read --volumes ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const reports = reportsFromCsv(csv, csvName);
-  const { pairs, unmatched } = pairVolumesWithReports(files, reports);
-  if (unmatched.length) console.error(`${unmatched.length} volume(s) have no row in ${csvName} and are left out: ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ', …' : ''}`);
-  if (!pairs.length) {
-    const what = unmatched.length ? `none of its ${unmatched.length} NIfTI volumes is named by` : 'no .nii or .nii.gz volumes, so none is named by';
-    throw new BiudError(`${dir}: ${what} an AccessionNo of ${csvName} (AccessionNo train_1 owns train_1.nii.gz and train_1_a_1.nii.gz)`);
-  }
-  const sources = new Set(pairs.map((p) => p.report.labelSource));
-  console.error(`zero-shot: ${m.cfg.name} checkpoint of step ${m.step} on ${pairs.length} real volumes from ${dir} (labels: ${[...sources].join(', ')})…`);
-  const r = await zeroShotVolumes(m, labelledVolumes(pairs, (file) => readInput(path.join(dir, file), 'volume')));
+  const { volumes, labelSources } = readVolumeFolder(dir, csv, csvName);
+  console.error(`zero-shot: ${m.cfg.name} checkpoint of step ${m.step} on ${volumes.length} real volumes from ${dir} (labels: ${labelSources.join(', ')})…`);
+  const r = await zeroShotVolumes(m, volumes);
   for (const s of r.skipped) console.error(`${s.name}: skipped: ${s.reason}`);
   for (const { item, warnings } of r.embedded) if (warnings.length) console.error(`${item.name}: ${warnings.join('; ')}`);
   console.error(aucTable(r));

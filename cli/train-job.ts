@@ -10,7 +10,11 @@ import { diskAssets } from '../models/assets-node.ts';
 import type { BiudConfig } from '../models/config.ts';
 import { FINDINGS } from '../models/text/index.ts';
 import type { LossSwitches } from '../models/biud.ts';
-import { loadCohortData, type CohortData } from '../models/train/cohort-data.ts';
+import { loadCohortData } from '../models/train/cohort-data.ts';
+import { loadVolumeData, type VolumeData } from '../models/train/volume-data.ts';
+import type { BiudData } from '../models/train/data.ts';
+import { BiudError } from '../engine/errors.ts';
+import { readVolumeFolder } from './volume-folder.ts';
 import type { Trainer, Progress } from '../models/train/trainer.ts';
 import { folderSink } from '../models/train/sink-node.ts';
 import { trainWithRecovery } from '../models/train/recover.ts';
@@ -23,6 +27,10 @@ export interface TrainJob {
   out: string;
   resume?: boolean;
   reportsCsv?: Uint8Array;
+  /** Train on the real NIfTI volumes of this folder, paired with their rows of reportsCsv, instead of procedural ones. */
+  volumesDir?: string;
+  /** The CSV's name, for messages. */
+  reportsName?: string;
   /** Expert weights to load instead of training one (safetensors bytes). */
   expertWeights?: Uint8Array;
   evaluate?: boolean;
@@ -84,6 +92,7 @@ export async function runTrainJob(job: TrainJob): Promise<TrainResult> {
       history: history.map((p) => ({ step: p.step, losses: p.losses, step_ms: p.stepMs, lr: p.lr, memory: p.memory })),
       expert: expertHistory.map((p) => ({ step: p.step, loss: p.losses.total, step_ms: p.stepMs })),
       config_full: job.cfg,
+      ...(volumeSummary ? { volumes: volumeSummary } : {}),
       ...extra,
     }, null, 1));
   };
@@ -102,7 +111,14 @@ export async function runTrainJob(job: TrainJob): Promise<TrainResult> {
 
   log(`${job.cfg.name}: ${job.cfg.train.steps} steps of ${job.cfg.train.batch}; checkpoints in ${job.out}`);
   let engine!: Engine;
-  const data: CohortData = await loadCohortData(assets, job.cfg, { reportsCsv: job.reportsCsv });
+  let volumes: VolumeData | null = null;
+  const data: BiudData & { dispose(): void } = job.volumesDir
+    ? (volumes = await loadVolumeFolder(job, log, tty))
+    : await loadCohortData(assets, job.cfg, { reportsCsv: job.reportsCsv });
+  const volumeSummary = volumes && {
+    dir: job.volumesDir, train: volumes.volumes.filter((v) => !v.heldout).length, heldout: volumes.volumes.filter((v) => v.heldout).length,
+    train_rows: volumes.ctReports.length, heldout_rows: volumes.heldoutReports.length, skipped: volumes.skipped,
+  };
   let trainer: Trainer;
   try {
     const r = await trainWithRecovery({
@@ -121,8 +137,8 @@ export async function runTrainJob(job: TrainJob): Promise<TrainResult> {
   let zeroShot: ZeroShotResult | null = null;
   let heldout: CtItem[] = [];
   if (job.evaluate !== false) {
-    log(`zero-shot on ${job.cfg.data.heldout} held-out volumes…`);
     heldout = data.heldout(job.cfg.data.heldout);
+    log(`zero-shot on ${heldout.length} held-out volumes…`);
     zeroShot = await trainer.evaluate(heldout);
     log(`zero-shot AUC (held-out):\n${aucTable(zeroShot)}`);
   }
@@ -131,4 +147,33 @@ export async function runTrainJob(job: TrainJob): Promise<TrainResult> {
   data.dispose();
   engine.destroy();
   return { zeroShot, seconds: (performance.now() - t0) / 1000, metricsFile };
+}
+
+/**
+ * The real volumes of job.volumesDir, each read, resampled and windowed once on a short-lived
+ * device (the run's own is made by trainWithRecovery); the X-ray side is the procedural one.
+ */
+async function loadVolumeFolder(job: TrainJob, log: (line: string) => void, tty: boolean): Promise<VolumeData> {
+  if (!job.reportsCsv) throw new BiudError('--volumes needs --reports CSV: the volumes\' reports (AccessionNo, report_text, and hand labels if there are any)');
+  const csvName = job.reportsName ?? 'reports CSV';
+  const { volumes, labelSources } = readVolumeFolder(job.volumesDir!, job.reportsCsv, csvName);
+  log(`reading ${volumes.length} volumes from ${job.volumesDir} (labels: ${labelSources.join(', ')}), resampled to ${job.cfg.ct.size.join('×')} at ${job.cfg.ct.spacing.join('×')} mm…`);
+  const xrays = await loadCohortData(diskAssets(), job.cfg, { reportsCsv: job.reportsCsv, allHeldout: true, trainPatients: 0 });
+  const prep = await createNodeEngine();
+  let data: VolumeData;
+  try {
+    data = await loadVolumeData(prep, volumes, xrays, job.cfg, {
+      onVolume: (done, total, name, skipped) => {
+        if (skipped) log(`${name}: skipped: ${skipped}`);
+        else if (tty) process.stderr.write(`\r\x1b[2K  ${done}/${total} ${name}`);
+        else if (done === total || done % 50 === 0) log(`  ${done}/${total} volumes read`);
+      },
+    });
+  } finally {
+    prep.destroy();
+  }
+  for (const v of data.volumes) if (v.warnings.length) log(`${v.name}: ${v.warnings.join('; ')}`);
+  const held = data.volumes.filter((v) => v.heldout).length;
+  log(`${data.volumes.length} volumes of ${data.ctReports.length + data.heldoutReports.length} report rows: ${data.volumes.length - held} to train on, ${held} held out (${data.heldoutReports.length} rows)${data.skipped.length ? `; ${data.skipped.length} skipped` : ''}`);
+  return data;
 }

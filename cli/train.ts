@@ -16,6 +16,7 @@ const spec: OptionSpec = {
   distill: { type: 'boolean', default: true, help: 'pair-wise and relation distillation from the X-ray expert (--no-distill)' },
   efm: { type: 'boolean', default: true, help: 'entity-focused masked-LM (--no-efm)' },
   reports: { type: 'string', help: 'CT-RATE-format CSV of reports to train on (default: the shipped 800)' },
+  volumes: { type: 'string', help: 'a folder of real NIfTI CTs named by the --reports rows (train_1.nii.gz or train_1_a_1.nii.gz for AccessionNo train_1): train on them, each paired with its own report, instead of procedural volumes; 20% of the rows are held out for the zero-shot evaluation' },
   expert: { type: 'string', help: 'X-ray expert weights (xray_expert.safetensors) to load instead of training one' },
   'expert-steps': { type: 'number', help: "X-ray expert CLIP steps (default: the config's)" },
   batch: { type: 'number', help: "batch size (default: the config's)" },
@@ -45,7 +46,7 @@ const spec: OptionSpec = {
   seed: { type: 'number', help: "seed of patients, pairing and batch order (default: the config's)" },
   eval: { type: 'boolean', default: true, help: 'zero-shot AUC on the held-out cohort at the end (--no-eval)' },
 };
-const USAGE = 'biud train --config tiny --steps N --out DIR [--resume] [--no-roco] [--no-distill] [--no-efm] [--reports CSV]';
+const USAGE = 'biud train --config tiny --steps N --out DIR [--resume] [--no-roco] [--no-distill] [--no-efm] [--reports CSV [--volumes DIR]]';
 
 /** `--stem 16x4` → 16 filters of 4³ voxels; `16x4+1` → the same stride, filters of 6³ overlapping by 1 voxel a side; `--stem none` → no stem. */
 function stemOverride(v: unknown): { stem?: { channels: number; size: [number, number, number]; overlap: number } | null } {
@@ -111,6 +112,8 @@ export async function run(argv: string[]): Promise<number> {
     out: String(o.out),
     resume: o.resume as boolean,
     reportsCsv: o.reports ? readInput(String(o.reports), '--reports') : undefined,
+    reportsName: o.reports ? String(o.reports) : undefined,
+    volumesDir: o.volumes ? String(o.volumes) : undefined,
     expertWeights: o.expert ? readInput(String(o.expert), '--expert') : undefined,
     evaluate: o.eval as boolean,
   });

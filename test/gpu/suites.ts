@@ -23,3 +23,4 @@ import './probe.gpu.ts';
 import './vision-encoder.gpu.ts';
 import './trainer.gpu.ts';
 import './eval-volumes.gpu.ts';
+import './volume-data.gpu.ts';
