@@ -52,7 +52,25 @@ export function buildTestPage() {
   });
 }
 
-const builders = { cli: buildCli, playground: buildPlayground, tests: buildTestPage };
+/**
+ * The library at the package root (index.ts → dist/lib/index.js, for the browser and Node) and
+ * 'biud/node' (node.ts → dist/lib/node.js). Dependencies stay imports, resolved by the user's
+ * bundler or Node; the WGSL is inside. One build with code splitting, so both entries share one
+ * copy of the engine (an Engine made by createNodeEngine is the Engine that index.js exports).
+ */
+export function buildLibrary() {
+  return esbuild.build({
+    ...common,
+    entryPoints: ['index.ts', 'node.ts'],
+    outdir: 'dist/lib',
+    splitting: true,
+    platform: 'neutral',
+    packages: 'external',
+    external: ['node:*'],
+  });
+}
+
+const builders = { cli: buildCli, playground: buildPlayground, tests: buildTestPage, lib: buildLibrary };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const which = process.argv[2] ?? 'all';
