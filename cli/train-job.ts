@@ -173,6 +173,8 @@ async function loadVolumeFolder(job: TrainJob, log: (line: string) => void, tty:
     prep.destroy();
   }
   for (const v of data.volumes) if (v.warnings.length) log(`${v.name}: ${v.warnings.join('; ')}`);
+  // Too few training volumes for a batch: say so now, not after the expert has trained.
+  data.trainBatch(0, job.cfg.train.batch);
   const held = data.volumes.filter((v) => v.heldout).length;
   log(`${data.volumes.length} volumes of ${data.ctReports.length + data.heldoutReports.length} report rows: ${data.volumes.length - held} to train on, ${held} held out (${data.heldoutReports.length} rows)${data.skipped.length ? `; ${data.skipped.length} skipped` : ''}`);
   return data;

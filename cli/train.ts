@@ -94,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const o = a.options;
   if (!o.out) throw new BiudError(`--out DIR is required\n${USAGE}`);
+  if (o.volumes && !o.reports) throw new BiudError(`--volumes needs --reports CSV: the volumes' reports (AccessionNo, report_text, and hand labels if there are any)\n${USAGE}`);
   const num = (k: string) => optionalNumber(a, k);
   const steps = num('steps');
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new BiudError(`--steps must be a positive integer, got ${steps}`);
