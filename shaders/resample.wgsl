@@ -27,13 +27,12 @@ override WG: u32 = 64;
 override S: u32 = 1;   // sub-samples per axis
 
 fn fetch(i: i32, j: i32, k: i32) -> f32 {
+  // Branch-free: every lane reads a clamped index, then picks the pad value where it fell outside.
   let n = vec3i(u.in_dims.xyz);
-  var c = vec3i(i, j, k);
-  if (any(c < vec3i(0)) || any(c >= n)) {
-    if (u.in_dims.w == 0u) { return u.origin.w; }
-    c = clamp(c, vec3i(0), n - 1);
-  }
-  return x[u.offs.x + u32(c.x) + u.in_dims.x * (u32(c.y) + u.in_dims.y * u32(c.z))];
+  let c = vec3i(i, j, k);
+  let cc = clamp(c, vec3i(0), n - 1);
+  let v = x[u.offs.x + u32(cc.x) + u.in_dims.x * (u32(cc.y) + u.in_dims.y * u32(cc.z))];
+  return select(select(u.origin.w, v, u.in_dims.w != 0u), v, all(c == cc));
 }
 
 fn trilinear(c: vec3f) -> f32 {
