@@ -11,6 +11,7 @@ import type { BiudConfig } from '../models/config.ts';
 import type { LossSwitches } from '../models/biud.ts';
 import { ReportTokenizer } from '../models/tokenize.ts';
 import { loadCohortData, type CohortData } from '../models/train/cohort-data.ts';
+import { loadVolumeData, type VolumeData } from '../models/train/volume-data.ts';
 import type { CtItem } from '../models/train/data.ts';
 import type { Correction } from '../models/train/batch.ts';
 import { Trainer, type Progress } from '../models/train/trainer.ts';
@@ -57,6 +58,8 @@ type Events = {
   kernels: KernelTime[];
   log: string;
   experiment: Experiment;
+  /** The training data changed (the user's CTs replaced the procedural cohort). */
+  data: void;
 };
 
 const nextFrame = () => new Promise<void>((r) => (typeof requestAnimationFrame === 'function' && !document.hidden ? requestAnimationFrame(() => r()) : setTimeout(r, 0)));
@@ -68,7 +71,9 @@ export class Lab {
   readonly switches: LossSwitches;
   engine!: Engine;
   assets: Assets;
-  data!: CohortData;
+  data!: CohortData | VolumeData;
+  /** Where the training volumes come from: the procedural cohort, or the user's folder. */
+  dataSource = 'procedural cohort';
   /** The tokenizer the trainer will build (same corpus), for showing tokens before training. */
   tokenizer!: ReportTokenizer;
   trainer: Trainer | null = null;
@@ -167,7 +172,8 @@ export class Lab {
   }
 
   get runFolder(): string {
-    return `runs/${this.cfg.name}-seed${this.exp.seed}`;
+    // A run on the user's CTs keeps its checkpoints apart from the procedural cohort's.
+    return `runs/${this.cfg.name}-seed${this.exp.seed}${this.dataSource === 'procedural cohort' ? '' : '-your-cts'}`;
   }
 
   /** Whether the browser's storage holds a checkpoint of this experiment's config. */
@@ -316,7 +322,7 @@ export class Lab {
       return await this.gpu(async () => {
         const items = this.data.heldout(this.cfg.data.heldout);
         const result = await t.evaluate(items);
-        const snap = { step: t.step, result, labels: items.map((it) => it.labels) };
+        const snap: ZeroShotSnapshot = { step: t.step, result, labels: items.map((it) => it.labels), source: this.dataSource === 'procedural cohort' ? undefined : `${items.length} held-out CTs of yours` };
         this.zeroShot = snap;
         const last = this.aucHistory[this.aucHistory.length - 1];
         if (last?.step === t.step) last.mean = result.meanAuc;
@@ -341,6 +347,33 @@ export class Lab {
     const say = (line: string) => { this.log(`your CTs: ${line}`); return null; };
     const t = this.trainer;
     if (!t) return say('zero-shot needs a model: start training, or load a checkpoint, first');
+    const folder = await this.readFolder(files);
+    if (!folder) return null;
+    const { pairs, read } = folder;
+    this.log(`your CTs: scoring ${pairs.length} volume(s)…`);
+    try {
+      return await this.gpu(async () => {
+        const r = await zeroShotVolumes(t, labelledVolumes(pairs, read));
+        for (const sk of r.skipped) this.log(`your CTs: ${sk.name} skipped: ${sk.reason}`);
+        for (const { item, warnings } of r.embedded) if (warnings.length) this.log(`your CTs: ${item.name}: ${warnings.join('; ')}`);
+        const snap: ZeroShotSnapshot = { step: t.step, result: r, labels: r.embedded.map((x) => x.item.labels), source: `${r.embedded.length} of your CTs` };
+        this.zeroShot = snap;
+        this.log(`your CTs: zero-shot at step ${t.step} on ${r.embedded.length} volume(s): mean AUC ${r.meanAuc.toFixed(3)}${r.skipped.length ? ` (${r.skipped.length} skipped)` : ''}`);
+        this.emit('zeroshot', snap);
+        return snap;
+      });
+    } catch (e) {
+      return say((e as Error).message);
+    }
+  }
+
+  /**
+   * A picked folder's files as (volume, report row) pairs, by CT-RATE's naming rule: the
+   * CT-RATE-format CSVs among the files name the volumes (AccessionNo train_1 owns
+   * train_1_a_1.nii.gz). What cannot be paired is logged; null when nothing can.
+   */
+  private async readFolder(files: File[]): Promise<{ pairs: { file: string; report: CohortReport }[]; read: (file: string) => Promise<Uint8Array> } | null> {
+    const say = (line: string) => { this.log(`your CTs: ${line}`); return null; };
     const path = (f: File) => f.webkitRelativePath || f.name;
     const csvs = files.filter((f) => /\.csv$/i.test(f.name));
     if (!csvs.length) return say(`no reports CSV among the ${files.length} files: the folder needs the CT-RATE-format CSV (AccessionNo, report_text, and labels if any) that names its volumes`);
@@ -356,19 +389,48 @@ export class Lab {
     const { pairs, unmatched } = pairVolumesWithReports([...byPath.keys()], reports);
     if (unmatched.length) this.log(`your CTs: ${unmatched.length} volume(s) have no report row and are left out: ${unmatched.slice(0, 3).join(', ')}${unmatched.length > 3 ? ', …' : ''}`);
     if (!pairs.length) return say(`none of the volumes is named by an AccessionNo of the CSV (${reports.length} rows; AccessionNo train_1 owns train_1.nii.gz and train_1_a_1.nii.gz)`);
-    this.log(`your CTs: scoring ${pairs.length} volume(s)…`);
+    return { pairs, read: async (file) => new Uint8Array(await byPath.get(file)!.arrayBuffer()) };
+  }
+
+  /**
+   * Train on the user's own CTs instead of the procedural cohort (before a run starts): each
+   * volume of the folder with its own report row, 20% of the rows held out for zero-shot, read,
+   * resampled and windowed once in this page; the X-ray side stays procedural. Nothing leaves
+   * the machine. Returns whether the data changed.
+   */
+  async trainOnFiles(files: File[]): Promise<boolean> {
+    const say = (line: string) => { this.log(`your CTs: ${line}`); return false; };
+    if (this.trainer) return say('a run has started on the current data; reload the page to train on other CTs');
+    if (this.status !== 'ready') return say(`the playground is ${this.status}; wait until it is ready`);
+    const folder = await this.readFolder(files);
+    if (!folder) return false;
+    this.setStatus('loading', `reading ${folder.pairs.length} of your CTs`);
     try {
-      return await this.gpu(async () => {
-        const r = await zeroShotVolumes(t, labelledVolumes(pairs, async (file) => new Uint8Array(await byPath.get(file)!.arrayBuffer())));
-        for (const sk of r.skipped) this.log(`your CTs: ${sk.name} skipped: ${sk.reason}`);
-        for (const { item, warnings } of r.embedded) if (warnings.length) this.log(`your CTs: ${item.name}: ${warnings.join('; ')}`);
-        const snap: ZeroShotSnapshot = { step: t.step, result: r, labels: r.embedded.map((x) => x.item.labels), source: `${r.embedded.length} of your CTs` };
-        this.zeroShot = snap;
-        this.log(`your CTs: zero-shot at step ${t.step} on ${r.embedded.length} volume(s): mean AUC ${r.meanAuc.toFixed(3)}${r.skipped.length ? ` (${r.skipped.length} skipped)` : ''}`);
-        this.emit('zeroshot', snap);
-        return snap;
+      const data = await this.gpu(async () => {
+        const xrays = await loadCohortData(this.assets, this.cfg, { seed: this.exp.seed, allHeldout: true, trainPatients: 0 });
+        return loadVolumeData(this.engine, labelledVolumes(folder.pairs, folder.read), xrays, this.cfg, {
+          seed: this.exp.seed,
+          onVolume: (done, total, name, skipped) => {
+            if (skipped) this.log(`your CTs: ${name} skipped: ${skipped}`);
+            this.setStatus('loading', `reading your CTs: ${done} of ${total}`);
+          },
+        });
       });
+      data.trainBatch(0, this.cfg.train.batch);
+      for (const v of data.volumes) if (v.warnings.length) this.log(`your CTs: ${v.name}: ${v.warnings.join('; ')}`);
+      this.data.dispose();
+      this.data = data;
+      const corpus = [...data.ctReports, ...data.heldoutReports, ...data.xrayReports].map((r) => r.text);
+      this.tokenizer = await ReportTokenizer.load(this.assets, this.cfg.text.vocab, corpus);
+      const held = data.volumes.filter((v) => v.heldout).length;
+      this.dataSource = `${data.volumes.length} of your CTs`;
+      this.log(`your CTs: ${data.volumes.length} volumes of ${data.ctReports.length + data.heldoutReports.length} report rows: ${data.volumes.length - held} to train on, ${held} held out${data.skipped.length ? `; ${data.skipped.length} skipped` : ''}. Start trains on them`);
+      this.emit('data', undefined);
+      this.select(data.trainBatch(0, this.cfg.train.batch)[0]);
+      this.setStatus('ready', `training data: ${this.dataSource}`);
+      return true;
     } catch (e) {
+      this.setStatus('ready');
       return say((e as Error).message);
     }
   }

@@ -128,6 +128,18 @@ export class CohortData implements BiudData {
     });
   }
 
+  /** The training pool's volumes: `id` is the volumeSeed of a training item. */
+  trainingVolumes(): { id: number; labels: Uint8Array }[] {
+    return this.patients.map((p, id) => ({ id, labels: p.labels }));
+  }
+
+  /** A training item for pool volume `id`, paired with a training report of its finding set drawn by `rng`. */
+  trainingItem(id: number, rng: () => number): CtItem {
+    const labels = this.patients[id].labels;
+    const same = this.trainBySet.get(key(labels))!;
+    return { volumeSeed: id, labels: labels.slice(), report: same[Math.floor(rng() * same.length)] };
+  }
+
   /** Held-out patients, drawn from held-out reports and paired with one of the same finding set. */
   heldout(n: number): CtItem[] {
     const tag = streamSeed(this.seed, 0x4e1d);

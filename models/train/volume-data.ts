@@ -18,7 +18,7 @@ import type { Tensor } from '../../engine/tensor.ts';
 import { BiudError } from '../../engine/errors.ts';
 import type { BiudConfig } from '../config.ts';
 import { splitReports, type CohortReport } from '../data/cohort.ts';
-import { preprocessVolume, type HuVolume } from '../data/preprocess.ts';
+import { preprocessVolume, HU_WINDOW, type HuVolume } from '../data/preprocess.ts';
 import { streamSeed } from '../data/phantom.ts';
 import { mulberry32 } from '../text/rng.ts';
 import type { CohortData } from './cohort-data.ts';
@@ -112,6 +112,22 @@ export class VolumeData implements BiudData {
     const chosen = new Set<number>();
     while (chosen.size < batch) chosen.add(this.trainIds[Math.floor(rng() * P)]);
     return [...chosen].map((id) => ({ volumeSeed: id, labels: this.volumes[id].labels.slice(), report: this.volumes[id].report }));
+  }
+
+  /** The training volumes: `id` is the volumeSeed of a training item. */
+  trainingVolumes(): { id: number; labels: Uint8Array }[] {
+    return this.trainIds.map((id) => ({ id, labels: this.volumes[id].labels }));
+  }
+
+  /** A training item for volume `id`: a real volume has one report, its own. */
+  trainingItem(id: number): CtItem {
+    return { volumeSeed: id, labels: this.volumes[id].labels.slice(), report: this.volumes[id].report };
+  }
+
+  /** Volume `id` (a training id, or −1 − id for a held-out one) on the training grid, back in HU for viewing: [D, H, W], x fastest. */
+  volumeHU(id: number): Float32Array {
+    const [lo, hi] = HU_WINDOW;
+    return Float32Array.from(this.grids[id < 0 ? -1 - id : id], (v) => lo + v * (hi - lo));
   }
 
   /** The held-out volumes, in file order, at most n (held-out items carry volumeSeed = −1 − pool index, as the cohort's do). */

@@ -12,6 +12,7 @@ import { preprocessVolume, type Grid } from '../../models/data/preprocess.ts';
 import { reportsFromCsv, findingNames } from '../../models/data/cohort.ts';
 import { labelReport, type EntitySpan } from '../../models/text/labeler.ts';
 import type { CtItem, Report } from '../../models/train/data.ts';
+import { VolumeData } from '../../models/train/volume-data.ts';
 
 /** The viewer's grid: 320 mm across, finer than the training grids. */
 const VIEW_GRID: Grid = { size: [64, 96, 96], spacing: [5, 10 / 3, 10 / 3] };
@@ -107,6 +108,7 @@ export class DataPanel extends Panel {
     this.listen(lab.on('select', (item) => { this.userReport = null; void this.showItem(item); this.renderList(); }));
     this.listen(lab.on('status', () => this.renderList()));
     this.listen(lab.on('similarity', () => this.renderList()));
+    this.listen(lab.on('data', () => this.renderList()));
     this.renderList();
     if (lab.selected) void this.showItem(lab.selected);
   }
@@ -126,16 +128,26 @@ export class DataPanel extends Panel {
     if (!lab.data) { this.list.replaceChildren(this.note('loading the cohort…')); return; }
     const batch = lab.sim?.items ?? lab.data.trainBatch(Math.max(0, (lab.trainer?.step ?? 1) - 1), lab.cfg.train.batch);
     const row = (item: CtItem, label: string) => {
-      const r = lab.data.ctReports[item.report];
+      const r = item.volumeSeed < 0 ? lab.data.heldoutReports[item.report] : lab.data.ctReports[item.report];
       const sel = lab.selected && lab.selected.volumeSeed === item.volumeSeed && lab.selected.report === item.report && !this.userReport;
       return h('div', { class: `cohort-row${sel ? ' selected' : ''}`, title: r.text, onclick: () => lab.select(item) },
         h('span', { class: 'id' }, label), h('span', { class: 'f' }, findingNames(item.labels).join(', ') || 'normal'));
     };
-    const children: HTMLElement[] = [h('div', { class: 'section-title' }, 'current batch'), ...batch.map((it, i) => row(it, `#${i} p${it.volumeSeed}`))];
-    children.push(h('div', { class: 'section-title' }, 'training patients'));
+    // A volume of the user's folder is named by its file (without the folder), a procedural one by its patient number.
+    const volumes = lab.data instanceof VolumeData ? lab.data.volumes : null;
+    const name = (it: CtItem) => (volumes ? volumes[it.volumeSeed < 0 ? -1 - it.volumeSeed : it.volumeSeed].name.split('/').pop()! : `p${it.volumeSeed}`);
+    const children: HTMLElement[] = [h('div', { class: 'section-title' }, 'current batch'), ...batch.map((it, i) => row(it, `#${i} ${name(it)}`))];
     const B = lab.cfg.train.batch;
-    const more = lab.data.trainBatch(9999, Math.min(24, lab.data.patients.length));
-    children.push(...more.slice(0, 24 - Math.min(B, 8)).map((it) => row(it, `p${it.volumeSeed}`)));
+    const more = lab.data.trainBatch(9999, Math.min(24, lab.data.trainingVolumes().length));
+    if (volumes) {
+      children.push(h('div', { class: 'section-title' }, `your CTs (${volumes.filter((v) => !v.heldout).length} training)`));
+      children.push(...more.slice(0, 24 - Math.min(B, 8)).map((it) => row(it, name(it))));
+      children.push(h('div', { class: 'section-title' }, 'your CTs, held out'));
+      children.push(...lab.data.heldout(8).map((it) => row(it, name(it))));
+    } else {
+      children.push(h('div', { class: 'section-title' }, 'training patients'));
+      children.push(...more.slice(0, 24 - Math.min(B, 8)).map((it) => row(it, name(it))));
+    }
     if (this.userReports.length) {
       children.push(h('div', { class: 'section-title' }, `your reports (${this.userReports.length})`));
       children.push(...this.userReports.slice(0, 200).map((r) => h('div', { class: `cohort-row${this.userReport === r ? ' selected' : ''}`, title: r.text, onclick: () => { this.userReport = r; void this.showUserReport(r); this.renderList(); } },
@@ -149,6 +161,15 @@ export class DataPanel extends Panel {
     const heldout = item.volumeSeed < 0;
     const r = heldout ? lab.data.heldoutReports[item.report] : lab.data.ctReports[item.report];
     this.showReport(r, `${heldout ? 'held-out' : 'training'} report ${r.source}`);
+    if (lab.data instanceof VolumeData) {
+      // The user's CT as the model sees it: resampled to the training grid (windowed range only).
+      const v = lab.data.volumes[heldout ? -1 - item.volumeSeed : item.volumeSeed];
+      const grid = lab.cfg.ct;
+      const token = ++this.renderToken;
+      const hu = lab.engine.tensor(lab.data.volumeHU(item.volumeSeed), [...grid.size]);
+      await this.setVolume(hu, { name: `${v.name.split('/').pop()} (${heldout ? 'held out' : 'training'}) · your CT on the training grid`, size: [...grid.size], spacing: [...grid.spacing], warnings: v.warnings }, token);
+      return;
+    }
     const seed = heldout ? -1 - item.volumeSeed : lab.data.patients[item.volumeSeed]?.seed ?? item.volumeSeed;
     await this.renderPhantom(seed, item.labels, `${heldout ? 'held-out' : 'patient'} ${item.volumeSeed} · procedural chest with the report's findings`);
   }

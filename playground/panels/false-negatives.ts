@@ -9,6 +9,7 @@ import { AutoCanvas, COLORS, heatmap, h, fmt } from '../plot.ts';
 import { falseNegatives, type Correction } from '../../models/train/batch.ts';
 import type { CtItem } from '../../models/train/data.ts';
 import type { CohortData } from '../../models/train/cohort-data.ts';
+import type { VolumeData } from '../../models/train/volume-data.ts';
 import { findingNames } from '../../models/data/cohort.ts';
 import { mulberry32 } from '../../models/text/rng.ts';
 import type { SimSnapshot } from '../lab.ts';
@@ -23,24 +24,16 @@ interface Inspected {
 
 const key = (l: ArrayLike<number>) => Array.from(l).join('');
 
-/** A batch of B training patients where at least half share one finding set (the commonest). */
-export function duplicateBatch(data: CohortData, B: number, seed: number): CtItem[] {
+/** A batch of B training volumes where at least half share one finding set (the commonest). */
+export function duplicateBatch(data: CohortData | VolumeData, B: number, seed: number): CtItem[] {
   const rng = mulberry32(seed);
+  const pool = data.trainingVolumes();
   const groups = new Map<string, number[]>();
-  data.patients.forEach((p, i) => {
-    const k = key(p.labels);
-    groups.set(k, [...(groups.get(k) ?? []), i]);
-  });
-  const reportsBySet = new Map<string, number[]>();
-  data.ctReports.forEach((r, i) => reportsBySet.set(key(r.labels), [...(reportsBySet.get(key(r.labels)) ?? []), i]));
+  for (const v of pool) groups.set(key(v.labels), [...(groups.get(key(v.labels)) ?? []), v.id]);
   const largest = [...groups.values()].sort((a, b) => b.length - a.length)[0];
   const same = largest.slice().sort(() => rng() - 0.5).slice(0, Math.max(2, Math.floor(B / 2)));
-  const others = data.patients.map((_, i) => i).filter((i) => !same.includes(i)).sort(() => rng() - 0.5).slice(0, B - same.length);
-  return [...same, ...others].sort(() => rng() - 0.5).map((p) => {
-    const labels = data.patients[p].labels;
-    const reps = reportsBySet.get(key(labels))!;
-    return { volumeSeed: p, labels: labels.slice(), report: reps[Math.floor(rng() * reps.length)] };
-  });
+  const others = pool.map((v) => v.id).filter((id) => !same.includes(id)).sort(() => rng() - 0.5).slice(0, B - same.length);
+  return [...same, ...others].sort(() => rng() - 0.5).map((id) => data.trainingItem(id, rng));
 }
 
 /** Symmetric InfoNCE of logits S/τ against targets T (rows: CT→text, columns: text→CT). */

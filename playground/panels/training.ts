@@ -34,6 +34,8 @@ export class TrainingPanel extends Panel {
       }
       upload.value = '';
     });
+    const folder = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: 'hidden train-your-cts' }) as HTMLInputElement;
+    folder.addEventListener('change', () => { const files = [...(folder.files ?? [])]; folder.value = ''; if (files.length) void lab.trainOnFiles(files); });
     const toolbar = h('div', { class: 'toolbar' },
       btn('start', '▶ Start', 'train the X-ray expert (first time), then BIUD', () => void lab.start()),
       btn('pause', '❚❚ Pause', 'stop after the current report interval', () => lab.pause()),
@@ -42,6 +44,9 @@ export class TrainingPanel extends Panel {
       btn('save', '⤓ Save', 'download the model as safetensors (PyTorch names and layouts)', () => void this.download()),
       btn('load', '⤒ Load', 'load a safetensors checkpoint of this config', () => upload.click()),
       upload,
+      h('span', { class: 'sep' }),
+      btn('your-cts', 'Your CTs…', 'train on your own CTs instead of the procedural cohort: a folder of NIfTI volumes (.nii, .nii.gz) and the CT-RATE-format reports CSV that names them (AccessionNo train_1 owns train_1_a_1.nii.gz); read in this page, before Start', () => folder.click()),
+      folder,
     );
     this.buttons['resume-saved'].hidden = true;
     void lab.savedRun().then((yes) => { this.buttons['resume-saved'].hidden = !yes || !!lab.trainer; });
@@ -176,6 +181,7 @@ export class TrainingPanel extends Panel {
     this.buttons.pause.disabled = !lab.isRunning;
     this.buttons.save.disabled = !t;
     this.buttons.load.disabled = busy || lab.status === 'loading';
+    this.buttons['your-cts'].disabled = !!t || lab.status !== 'ready';
     if (t) this.buttons['resume-saved'].hidden = true;
   }
 

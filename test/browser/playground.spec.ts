@@ -7,6 +7,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { mkdirSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -132,6 +133,46 @@ test('Your CTs… scores a folder of NIfTI volumes named by a reports CSV, skipp
   expect(log).toMatch(/your CTs: zero-shot at step \d+ on 2 volume\(s\): mean AUC [0-9.]+ \(1 skipped\)/);
   expect(Number(await lab(page, "lab.zeroShot.result.auc['Lung nodule']"))).toBeGreaterThanOrEqual(0);
   await page.screenshot({ path: `${SHOTS}/05b-your-cts.png` });
+});
+
+test('Your CTs… in the Training panel trains on a folder of NIfTI volumes and its reports CSV', async () => {
+  // The procedural cohort written as CT-RATE files (biud cohort --format nifti), plus a
+  // reconstruction of one scan, a cut-short file and a volume without a row.
+  const dir = mkdtempSync(path.join(tmpdir(), 'biud-train-cts-'));
+  execFileSync(process.execPath, ['bin/biud.mjs', 'cohort', '--config', 'micro', '--n', '12', '--format', 'nifti', '--out', dir], { stdio: 'pipe' });
+  copyFileSync(path.join(dir, 'synth_1_train_000.nii.gz'), path.join(dir, 'synth_1_train_000_a_2.nii.gz'));
+  writeFileSync(path.join(dir, 'synth_1_train_011.nii.gz'), readFileSync(path.join(dir, 'synth_1_train_011.nii.gz')).subarray(0, 2000));
+  copyFileSync(path.join(dir, 'synth_1_train_001.nii.gz'), path.join(dir, 'elsewhere_7.nii.gz'));
+  // A fresh page: the run above has already trained on the procedural cohort.
+  await page.goto('/?config=micro');
+  await page.waitForFunction(() => (window as any).__playground?.lab.status === 'ready', null, { timeout: 120_000 });
+  await tab('Training').click();
+  await page.locator('input.train-your-cts').setInputFiles(dir);
+  await page.waitForFunction(() => /of your CTs/.test((window as any).__playground.lab.dataSource) && (window as any).__playground.lab.status === 'ready', null, { timeout: 120_000 });
+  const log = String(await lab(page, "lab.logLines.join('\\n')"));
+  expect(log).toMatch(/your CTs: 1 volume\(s\) have no report row and are left out: .*elsewhere_7\.nii\.gz/);
+  expect(log).toMatch(/your CTs: .*synth_1_train_011\.nii\.gz skipped: truncated gzip stream/);
+  expect(log).toMatch(/your CTs: 12 volumes of 11 report rows: \d+ to train on, \d+ held out/);
+  expect(await lab(page, 'lab.runFolder')).toBe('runs/micro-seed1-your-cts');
+  // Data shows a CT of the folder as the model sees it, with its own report.
+  await tab('Data').click();
+  await page.locator('[data-panel=data] .section-title').filter({ hasText: 'your CTs (' }).waitFor();
+  await page.locator('[data-panel=data] .cohort-row').filter({ hasText: 'synth_1_train_' }).first().click();
+  await expect(page.locator('[data-panel=data] .caption').first()).toContainText('your CT on the training grid', { timeout: 30_000 });
+  // Train on them; zero-shot is on the held-out rows' volumes.
+  await tab('Training').click();
+  await page.locator('[data-panel=training] .btn-start').click();
+  await page.waitForFunction(() => ['done', 'error'].includes((window as any).__playground.lab.status), null, { timeout: 240_000 });
+  expect(await lab(page, 'lab.message')).toBe('trained 20 steps');
+  ((await lab(page, 'lab.history.map((p) => p.losses.total)')) as number[]).forEach((v) => expect(Number.isFinite(v)).toBe(true));
+  await expect(page.locator('.zs-main').locator('..').locator('.caption')).toContainText(/held-out CTs of yours/, { timeout: 60_000 });
+  await expect(page.locator('[data-panel=training] .btn-your-cts')).toBeDisabled();
+  await tab('False negatives').click();
+  await page.locator('[data-panel=false-negatives] .btn-duplicates').click();
+  await expect(page.locator('[data-panel=false-negatives] .fn-table th').filter({ hasText: 'p(model)' })).toHaveCount(1, { timeout: 30_000 });
+  await tab('Training').click();
+  await page.screenshot({ path: `${SHOTS}/05c-train-your-cts.png` });
+  expect(errors).toEqual([]);
 });
 
 test('the layout survives a reload', async () => {
