@@ -118,6 +118,7 @@ export async function runTrainJob(job: TrainJob): Promise<TrainResult> {
   const volumeSummary = volumes && {
     dir: job.volumesDir, train: volumes.volumes.filter((v) => !v.heldout).length, heldout: volumes.volumes.filter((v) => v.heldout).length,
     train_rows: volumes.ctReports.length, heldout_rows: volumes.heldoutReports.length, skipped: volumes.skipped,
+    warnings: Object.fromEntries(volumes.volumes.filter((v) => v.warnings.length).map((v) => [v.name, v.warnings])),
   };
   let trainer: Trainer;
   try {
@@ -172,7 +173,10 @@ async function loadVolumeFolder(job: TrainJob, log: (line: string) => void, tty:
   } finally {
     prep.destroy();
   }
-  for (const v of data.volumes) if (v.warnings.length) log(`${v.name}: ${v.warnings.join('; ')}`);
+  // Each volume's warnings (not a chest, cropped): the first few here, all of them in metrics.json.
+  const warned = data.volumes.filter((v) => v.warnings.length);
+  for (const v of warned.slice(0, 5)) log(`${v.name}: ${v.warnings.join('; ')}`);
+  if (warned.length > 5) log(`… and ${warned.length - 5} more volumes with warnings (metrics.json lists them)`);
   // Too few training volumes for a batch: say so now, not after the expert has trained.
   data.trainBatch(0, job.cfg.train.batch);
   const held = data.volumes.filter((v) => v.heldout).length;

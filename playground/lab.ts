@@ -417,7 +417,9 @@ export class Lab {
         });
       });
       data.trainBatch(0, this.cfg.train.batch);
-      for (const v of data.volumes) if (v.warnings.length) this.log(`your CTs: ${v.name}: ${v.warnings.join('; ')}`);
+      const warned = data.volumes.filter((v) => v.warnings.length);
+      for (const v of warned.slice(0, 5)) this.log(`your CTs: ${v.name}: ${v.warnings.join('; ')}`);
+      if (warned.length > 5) this.log(`your CTs: … and ${warned.length - 5} more volumes with warnings (each shows its own in Data)`);
       this.data.dispose();
       this.data = data;
       const corpus = [...data.ctReports, ...data.heldoutReports, ...data.xrayReports].map((r) => r.text);
