@@ -416,7 +416,12 @@ export class Lab {
           },
         });
       });
-      data.trainBatch(0, this.cfg.train.batch);
+      try {
+        data.trainBatch(0, this.cfg.train.batch);
+      } catch (e) {
+        data.dispose();
+        throw e;
+      }
       const warned = data.volumes.filter((v) => v.warnings.length);
       for (const v of warned.slice(0, 5)) this.log(`your CTs: ${v.name}: ${v.warnings.join('; ')}`);
       if (warned.length > 5) this.log(`your CTs: … and ${warned.length - 5} more volumes with warnings (each shows its own in Data)`);
