@@ -11,7 +11,7 @@ import type { BiudConfig } from '../models/config.ts';
 import type { LossSwitches } from '../models/biud.ts';
 import { ReportTokenizer } from '../models/tokenize.ts';
 import { loadCohortData, type CohortData } from '../models/train/cohort-data.ts';
-import { loadVolumeData, type VolumeData } from '../models/train/volume-data.ts';
+import { loadVolumeData, VolumeData } from '../models/train/volume-data.ts';
 import type { CtItem } from '../models/train/data.ts';
 import type { Correction } from '../models/train/batch.ts';
 import { Trainer, type Progress } from '../models/train/trainer.ts';
@@ -72,8 +72,6 @@ export class Lab {
   engine!: Engine;
   assets: Assets;
   data!: CohortData | VolumeData;
-  /** Where the training volumes come from: the procedural cohort, or the user's folder. */
-  dataSource = 'procedural cohort';
   /** The tokenizer the trainer will build (same corpus), for showing tokens before training. */
   tokenizer!: ReportTokenizer;
   trainer: Trainer | null = null;
@@ -171,9 +169,20 @@ export class Lab {
     this.emit('select', item);
   }
 
+  /** Whether training draws on the user's own CTs (a folder) rather than the procedural cohort. */
+  get yourCts(): VolumeData | null {
+    return this.data instanceof VolumeData ? this.data : null;
+  }
+
+  /** Where the training volumes come from, in words. */
+  get dataSource(): string {
+    const v = this.yourCts;
+    return v ? `${v.volumes.length} of your CTs` : 'procedural cohort';
+  }
+
   get runFolder(): string {
     // A run on the user's CTs keeps its checkpoints apart from the procedural cohort's.
-    return `runs/${this.cfg.name}-seed${this.exp.seed}${this.dataSource === 'procedural cohort' ? '' : '-your-cts'}`;
+    return `runs/${this.cfg.name}-seed${this.exp.seed}${this.yourCts ? '-your-cts' : ''}`;
   }
 
   /** Whether the browser's storage holds a checkpoint of this experiment's config. */
@@ -322,7 +331,7 @@ export class Lab {
       return await this.gpu(async () => {
         const items = this.data.heldout(this.cfg.data.heldout);
         const result = await t.evaluate(items);
-        const snap: ZeroShotSnapshot = { step: t.step, result, labels: items.map((it) => it.labels), source: this.dataSource === 'procedural cohort' ? undefined : `${items.length} held-out CTs of yours` };
+        const snap: ZeroShotSnapshot = { step: t.step, result, labels: items.map((it) => it.labels), source: this.yourCts ? `${items.length} held-out CTs of yours` : undefined };
         this.zeroShot = snap;
         const last = this.aucHistory[this.aucHistory.length - 1];
         if (last?.step === t.step) last.mean = result.meanAuc;
@@ -430,7 +439,6 @@ export class Lab {
       const corpus = [...data.ctReports, ...data.heldoutReports, ...data.xrayReports].map((r) => r.text);
       this.tokenizer = await ReportTokenizer.load(this.assets, this.cfg.text.vocab, corpus);
       const held = data.volumes.filter((v) => v.heldout).length;
-      this.dataSource = `${data.volumes.length} of your CTs`;
       this.log(`your CTs: ${data.volumes.length} volumes of ${data.ctReports.length + data.heldoutReports.length} report rows: ${data.volumes.length - held} to train on, ${held} held out${data.skipped.length ? `; ${data.skipped.length} skipped` : ''}. Start trains on them`);
       this.emit('data', undefined);
       this.select(data.trainBatch(0, this.cfg.train.batch)[0]);

@@ -296,3 +296,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
 }
 
 export { fmt };
+
+/** A hidden folder picker (every file under the folder the user picks); `onFiles` gets them, and the picker is cleared so the same folder can be picked again. */
+export function folderInput(cls: string, onFiles: (files: File[]) => void): HTMLInputElement {
+  const input = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: `hidden ${cls}` }) as HTMLInputElement;
+  input.addEventListener('change', () => { const files = [...(input.files ?? [])]; input.value = ''; if (files.length) onFiles(files); });
+  return input;
+}

@@ -121,11 +121,7 @@ export class CohortData implements BiudData {
       while (chosen.size < batch) chosen.add(this.byCount[at + Math.floor(rng() * w)]);
     }
     while (chosen.size < batch) chosen.add(Math.floor(rng() * P));
-    return [...chosen].map((p) => {
-      const labels = this.patients[p].labels;
-      const same = this.trainBySet.get(key(labels))!;
-      return { volumeSeed: p, labels: labels.slice(), report: same[Math.floor(rng() * same.length)] };
-    });
+    return [...chosen].map((p) => this.trainingItem(p, rng));
   }
 
   /** The training pool's volumes: `id` is the volumeSeed of a training item. */

@@ -88,6 +88,12 @@ export interface SkippedVolume {
   reason: string;
 }
 
+/** Why volume `name` was left out: the error's message, without the name it may start with. */
+export function skippedVolume(name: string, err: unknown): SkippedVolume {
+  const msg = (err as Error).message;
+  return { name, reason: msg.startsWith(`${name}: `) ? msg.slice(name.length + 2) : msg };
+}
+
 /**
  * CT embeddings of real volumes: each resampled around the body to the config's grid and
  * windowed, as the procedural cohort's volumes are (preprocessVolume), then batched through the
@@ -101,10 +107,6 @@ export async function embedVolumes<T extends Pick<LabelledVolume, 'name' | 'load
   const grid = { size: [...m.cfg.ct.size] as HuVolume['dims'], spacing: [...m.cfg.ct.spacing] as HuVolume['spacing'] };
   const embedded: { item: T; row: Float32Array; warnings: string[] }[] = [];
   const skipped: SkippedVolume[] = [];
-  const named = (it: T, err: unknown) => {
-    const msg = (err as Error).message;
-    skipped.push({ name: it.name, reason: msg.startsWith(`${it.name}: `) ? msg.slice(it.name.length + 2) : msg });
-  };
   for (let i = 0; i < items.length; i += m.cfg.train.batch) {
     // One volume at a time is read, uploaded and resampled; only its small windowed copy is kept
     // for the batch, so the full-size voxels of a batch are never held at once.
@@ -114,7 +116,7 @@ export async function embedVolumes<T extends Pick<LabelledVolume, 'name' | 'load
         const p = preprocessVolume(e, await item.load(), grid, { batchDims: true });
         part.push({ item, warnings: p.warnings, volume: p.volume });
       } catch (err) {
-        named(item, err);
+        skipped.push(skippedVolume(item.name, err));
       }
     }
     if (!part.length) continue;

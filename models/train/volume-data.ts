@@ -24,6 +24,7 @@ import { mulberry32 } from '../text/rng.ts';
 import type { CohortData } from './cohort-data.ts';
 import type { BiudData, CtItem, Report, XrayItem } from './data.ts';
 import { RenderedRows } from './rendered-rows.ts';
+import { skippedVolume, type SkippedVolume } from './evaluate.ts';
 
 /** One volume file and its report row; `load` reads it (after toRAS, in HU) when its turn comes. */
 export interface VolumeSource {
@@ -59,7 +60,7 @@ export class VolumeData implements BiudData {
   readonly ctReports: Report[];
   readonly heldoutReports: Report[];
   readonly volumes: PooledVolume[];
-  readonly skipped: { name: string; reason: string }[];
+  readonly skipped: SkippedVolume[];
   private readonly trainIds: number[];
   private readonly heldIds: number[];
   private readonly rows: RenderedRows;
@@ -72,7 +73,7 @@ export class VolumeData implements BiudData {
     private readonly xrays: CohortData,
     cfg: BiudConfig,
     loaded: { source: VolumeSource; grid: Float32Array; warnings: string[] }[],
-    skipped: { name: string; reason: string }[],
+    skipped: SkippedVolume[],
     rowsPerBuffer = Infinity,
   ) {
     this.skipped = skipped;
@@ -111,7 +112,7 @@ export class VolumeData implements BiudData {
     const rng = mulberry32(streamSeed(this.seed, 0x5700 + step));
     const chosen = new Set<number>();
     while (chosen.size < batch) chosen.add(this.trainIds[Math.floor(rng() * P)]);
-    return [...chosen].map((id) => ({ volumeSeed: id, labels: this.volumes[id].labels.slice(), report: this.volumes[id].report }));
+    return [...chosen].map((id) => this.trainingItem(id));
   }
 
   /** The training volumes: `id` is the volumeSeed of a training item. */
@@ -167,7 +168,7 @@ export class VolumeData implements BiudData {
 export async function loadVolumeData(engine: Engine, sources: VolumeSource[], xrays: CohortData, cfg: BiudConfig, opts: VolumeDataOptions = {}): Promise<VolumeData> {
   const grid = { size: [...cfg.ct.size] as HuVolume['dims'], spacing: [...cfg.ct.spacing] as HuVolume['spacing'] };
   const loaded: { source: VolumeSource; grid: Float32Array; warnings: string[] }[] = [];
-  const skipped: { name: string; reason: string }[] = [];
+  const skipped: SkippedVolume[] = [];
   for (const source of sources) {
     try {
       const p = preprocessVolume(engine, await source.load(), grid);
@@ -176,10 +177,9 @@ export async function loadVolumeData(engine: Engine, sources: VolumeSource[], xr
       loaded.push({ source, grid: voxels, warnings: p.warnings });
       opts.onVolume?.(loaded.length + skipped.length, sources.length, source.name);
     } catch (err) {
-      const msg = (err as Error).message;
-      const reason = msg.startsWith(`${source.name}: `) ? msg.slice(source.name.length + 2) : msg;
-      skipped.push({ name: source.name, reason });
-      opts.onVolume?.(loaded.length + skipped.length, sources.length, source.name, reason);
+      const s = skippedVolume(source.name, err);
+      skipped.push(s);
+      opts.onVolume?.(loaded.length + skipped.length, sources.length, source.name, s.reason);
     }
   }
   const rows = new Set(loaded.map((l) => l.source.report.accession)).size;

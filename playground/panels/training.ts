@@ -1,7 +1,7 @@
 // Training: start/pause, the experiment (config, switches, loss weights; kept in the URL), loss
 // curves per term, progress, step time, GPU memory, checkpoint download and upload.
 import { Panel } from './panel.ts';
-import { AutoCanvas, COLORS, lineChart, h, type Series } from '../plot.ts';
+import { AutoCanvas, COLORS, lineChart, h, folderInput, type Series } from '../plot.ts';
 import { CONFIG_NAMES, type ConfigName, type Experiment, defaults, hasShippedExpert } from '../experiment.ts';
 import type { LossName } from '../../models/train/trainer.ts';
 
@@ -34,8 +34,7 @@ export class TrainingPanel extends Panel {
       }
       upload.value = '';
     });
-    const folder = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: 'hidden train-your-cts' }) as HTMLInputElement;
-    folder.addEventListener('change', () => { const files = [...(folder.files ?? [])]; folder.value = ''; if (files.length) void lab.trainOnFiles(files); });
+    const folder = folderInput('train-your-cts', (files) => void lab.trainOnFiles(files));
     const toolbar = h('div', { class: 'toolbar' },
       btn('start', '▶ Start', 'train the X-ray expert (first time), then BIUD', () => void lab.start()),
       btn('pause', '❚❚ Pause', 'stop after the current report interval', () => lab.pause()),

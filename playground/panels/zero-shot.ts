@@ -2,7 +2,7 @@
 // the held-out cohort (re-evaluated at every checkpoint) or on a folder of the user's own CTs;
 // AUC per finding and ROC curves.
 import { Panel } from './panel.ts';
-import { AutoCanvas, COLORS, lineChart, h, fmt, colormap, rgb } from '../plot.ts';
+import { AutoCanvas, COLORS, lineChart, h, fmt, colormap, rgb, folderInput } from '../plot.ts';
 import { FINDINGS } from '../../models/text/index.ts';
 import { rocCurve } from '../../models/zero-shot.ts';
 
@@ -21,8 +21,7 @@ export class ZeroShotPanel extends Panel {
     const rocBox = h('div', { class: 'chart roc-chart' });
     const trendBox = h('div', { class: 'chart chart-small' });
     // A folder of the user's own CTs (NIfTI) with the reports CSV that names them.
-    const folder = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: 'hidden your-cts' }) as HTMLInputElement;
-    folder.addEventListener('change', () => { const files = [...(folder.files ?? [])]; folder.value = ''; if (files.length) void lab.evaluateFiles(files); });
+    const folder = folderInput('your-cts', (files) => void lab.evaluateFiles(files));
     this.element.append(
       h('div', { class: 'toolbar' },
         h('button', { class: 'btn', title: 'evaluate on the held-out cohort now', onclick: () => void lab.evaluate() }, '↻ Evaluate now'),
