@@ -48,7 +48,7 @@ export function opfsSink(path: string): CheckpointSink {
         // even once space is freed; a half-written temporary file holds quota. Abort the one
         // (which discards what it wrote) and remove the other.
         await (open as FileSystemWritableFileStream | null)?.abort().catch(() => {});
-        await dir.removeEntry(`.${name}.tmp`).catch(() => {});
+        await removeWhenUnlocked(dir, `.${name}.tmp`);
         const quota = (e as DOMException).name === 'QuotaExceededError';
         throw new BiudError(`could not write ${name} to ${path} in the browser's private storage (${quota ? 'the storage quota is used up' : (e as Error).message}); the previous checkpoint is unchanged`);
       }
@@ -64,6 +64,24 @@ export function opfsSink(path: string): CheckpointSink {
       }
     },
   };
+}
+
+/**
+ * Remove a file whose stream was just aborted. Chromium can release the stream's lock a moment
+ * after abort() resolves, and removing a locked file fails: the quota test then found
+ * `.checkpoint.safetensors.tmp` left behind, in 5 of 25 runs. A refused removal is tried again
+ * a few times; one that still fails is left for the next checkpoint, which overwrites it.
+ */
+async function removeWhenUnlocked(dir: FileSystemDirectoryHandle, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 6; attempt++) {
+    try {
+      await dir.removeEntry(name);
+      return;
+    } catch (e) {
+      if ((e as DOMException).name === 'NotFoundError') return;
+      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt));
+    }
+  }
 }
 
 /** Remove a run folder (and everything in it). */
