@@ -425,8 +425,11 @@ export class Lab {
           },
         });
       });
+      // The first batch says whether the folder has enough training volumes for the batch size
+      // (trainBatch names the shortfall); it is also the batch Data shows first.
+      let first: CtItem[];
       try {
-        data.trainBatch(0, this.cfg.train.batch);
+        first = data.trainBatch(0, this.cfg.train.batch);
       } catch (e) {
         data.dispose();
         throw e;
@@ -441,7 +444,7 @@ export class Lab {
       const held = data.volumes.filter((v) => v.heldout).length;
       this.log(`your CTs: ${data.volumes.length} volumes of ${data.ctReports.length + data.heldoutReports.length} report rows: ${data.volumes.length - held} to train on, ${held} held out${data.skipped.length ? `; ${data.skipped.length} skipped` : ''}. Start trains on them`);
       this.emit('data', undefined);
-      this.select(data.trainBatch(0, this.cfg.train.batch)[0]);
+      this.select(first[0]);
       this.setStatus('ready', `training data: ${this.dataSource}`);
       return true;
     } catch (e) {
